@@ -1,0 +1,297 @@
+"""The backward engine: dependency-counted, non-recursive traversal of the autograd graph.
+
+Backward rules return gradients in the broadcast output's shape; the engine reduces them to each
+input's shape and dtype, once, for all ops. Saved tensors are released after a node runs unless
+``retain_graph``; graph metadata (names, shapes) stays for the debugger.
+"""
+from .. import _dtype
+from .._tensor import Tensor, _make
+from . import function as F
+from .grad_mode import STATE
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """torch.autograd.backward: accumulate gradients of ``tensors`` into leaves' ``.grad``."""
+    tensors = _as_tuple(tensors)
+    edges, grads = _roots(tensors, grad_tensors, create_graph)
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is not None:
+        inputs = _as_tuple(inputs)
+        if not inputs:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+        got = _run(edges, grads, retain_graph, create_graph, captures=inputs)
+        for t, g in zip(inputs, got):
+            if g is not None:
+                _accumulate(t, g, create_graph)
+        return
+    _run(edges, grads, retain_graph, create_graph, captures=None)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """torch.autograd.grad: the gradients of ``outputs`` with respect to ``inputs``."""
+    outputs = _as_tuple(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = _as_tuple(inputs)
+    for i, t in enumerate(inputs):
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    edges, grads = _roots(outputs, grad_outputs, create_graph)
+    if retain_graph is None:
+        retain_graph = create_graph
+    got = _run(edges, grads, retain_graph, create_graph, captures=inputs)
+    result = []
+    for t, g in zip(inputs, got):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been "
+                                   "used in the graph. Set allow_unused=True if this is the "
+                                   "desired behavior.")
+            if materialize_grads:
+                g = t.new_zeros(t.shape)
+        result.append(g)
+    return tuple(result)
+
+
+def _as_tuple(x):
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def _edge(t):
+    if t._grad_fn is not None:
+        return (t._grad_fn, t._output_nr)
+    return (F.grad_accumulator(t), 0)
+
+
+def _roots(tensors, grad_tensors, create_graph):
+    if grad_tensors is None:
+        grad_tensors = (None,) * len(tensors)
+    else:
+        grad_tensors = _as_tuple(grad_tensors) if not isinstance(grad_tensors, (list, tuple)) \
+            else tuple(grad_tensors)
+    if len(grad_tensors) != len(tensors):
+        raise RuntimeError(f"got {len(grad_tensors)} tensors and {len(tensors)} gradients")
+    edges, grads = [], []
+    for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"backward: expected Tensor, got {type(t).__name__}")
+        if not t._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have "
+                               "a grad_fn")
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if t._data.dtype.kind not in "fV":
+                raise RuntimeError("grad can be implicitly created only for real scalar outputs "
+                                   f"but got {t.dtype}")
+            g = _make(t._device.xp.ones(t._data.shape, t._data.dtype), t._device)
+        elif not isinstance(g, Tensor):
+            g = _make(t._device.xp.asarray(g, dtype=t._data.dtype), t._device)
+        elif g._data.shape != t._data.shape:
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
+                f"has a shape of {t.shape}.")
+        edges.append(_edge(t))
+        grads.append(g)
+    return edges, grads
+
+
+def _collect(edges):
+    """Dependency counts of every node reachable from the roots, and each node's parents."""
+    deps, parents = {}, {}
+    stack = [n for n, _ in edges]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for nxt, _ in node.next_functions:
+            if nxt is None:
+                continue
+            deps[nxt] = deps.get(nxt, 0) + 1
+            parents.setdefault(nxt, []).append(node)
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return deps, parents
+
+
+def _needed(capture_nodes, parents):
+    """Nodes from which a captured node is reachable: the only ones autograd.grad must run."""
+    needed = set(capture_nodes)
+    stack = list(capture_nodes)
+    while stack:
+        for p in parents.get(stack.pop(), ()):
+            if p not in needed:
+                needed.add(p)
+                stack.append(p)
+    return needed
+
+
+def _run(edges, root_grads, retain_graph, create_graph, captures):
+    deps, parents = _collect(edges)
+    capture_at = {}
+    if captures is not None:
+        for i, t in enumerate(captures):
+            capture_at.setdefault(_edge(t), []).append(i)
+        needed = _needed({n for n, _ in capture_at}, parents)
+    results = [None] * (len(captures) if captures is not None else 0)
+    claimed = {id(g._data) for g in root_grads}  # arrays already owned by someone
+    buffers = {}
+    for (node, nr), g in zip(edges, root_grads):
+        _add_to_buffer(buffers, node, nr, g)
+    ready = [n for n in buffers if deps.get(n, 0) == 0]
+    prev_mode, prev_phase = STATE.enabled, F.ENGINE_STATE["phase"]
+    STATE.enabled = bool(create_graph)
+    F.ENGINE_STATE["phase"] = "backward"
+    try:
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node, None)
+            if grads is not None:
+                grads = _pre_hooks(node, grads)
+                for j, g in enumerate(grads):
+                    for i in capture_at.get((node, j), ()):
+                        results[i] = g
+            if type(node) is F.AccumulateGrad:
+                if captures is None and grads is not None and grads[0] is not None:
+                    _accumulate(node.variable, grads[0], create_graph, claimed)
+                continue
+            if captures is not None and node not in needed:
+                continue
+            in_grads = _call_backward(node, grads) if grads is not None else None
+            if not retain_graph:
+                node._release()
+            for k, (nxt, nr) in enumerate(node.next_functions):
+                if nxt is None:
+                    continue
+                g = in_grads[k] if in_grads is not None else None
+                if g is not None:
+                    _add_to_buffer(buffers, nxt, nr, _fit(g, node._in_meta[k], node, k))
+                deps[nxt] -= 1
+                if deps[nxt] == 0:
+                    ready.append(nxt)
+    finally:
+        STATE.enabled = prev_mode
+        F.ENGINE_STATE["phase"] = prev_phase
+    return results
+
+
+def _add_to_buffer(buffers, node, nr, g):
+    buf = buffers.get(node)
+    if buf is None:
+        n_out = len(node._out_meta) if hasattr(node, "_out_meta") else 1
+        buf = buffers[node] = [None] * n_out
+    buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+
+def _pre_hooks(node, grads):
+    """Tensor hooks (may replace the gradient), then retain_grad, for each output."""
+    if type(node) is F.AccumulateGrad:
+        hooks = node.variable._hooks
+        if hooks:
+            g = grads[0]
+            for h in hooks:
+                out = h(g)
+                if out is not None:
+                    g = out
+            grads = [g]
+        return grads
+    d = node.__dict__
+    pre = d.get("_pre_hooks")
+    if pre:
+        for j, hooks in pre.items():
+            for h in hooks:
+                if grads[j] is not None:
+                    out = h(grads[j])
+                    if out is not None:
+                        grads[j] = out
+    for h in d.get("_node_pre_hooks", ()):
+        out = h(tuple(grads))
+        if out is not None:
+            grads = list(out)
+    retained = d.get("_retained")
+    if retained:
+        for j, ref in retained.items():
+            t = ref()
+            if t is not None and grads[j] is not None:
+                g = grads[j] if create_graph_enabled() else grads[j].detach()
+                t._grad = g if t._grad is None else t._grad + g
+    return grads
+
+
+def create_graph_enabled():
+    return STATE.enabled
+
+
+def _call_backward(node, grads):
+    if any(g is None for g in grads):
+        if node._materialize_grads:
+            grads = [g if g is not None else
+                     _make(node.xp.zeros(shape, dtype), node.device)
+                     for g, (shape, dtype) in zip(grads, node._out_meta)]
+    out = type(node).backward(node, *grads)
+    if not isinstance(out, tuple):
+        out = (out,)
+    n_in = len(node.next_functions)
+    if len(out) != n_in:
+        if len(out) > n_in and all(g is None for g in out[n_in:]):
+            out = out[:n_in]
+        else:
+            raise RuntimeError(f"function {node.name()} returned an incorrect number of "
+                               f"gradients (expected {n_in}, got {len(out)})")
+    if F._ANOMALY["enabled"]:
+        from .anomaly import check_backward_output
+        check_backward_output(node, out)
+    hooks = node.__dict__.get("_post_hooks")
+    if hooks:
+        for h in hooks:
+            replaced = h(out, tuple(grads))
+            if replaced is not None:
+                out = tuple(replaced)
+    return out
+
+
+def _fit(g, meta, node, k):
+    """Reduce a broadcast gradient to its input's shape and cast it to the input's dtype."""
+    if not isinstance(g, Tensor):
+        raise TypeError(f"function {node.name()} returned a gradient of type "
+                        f"{type(g).__name__} at index {k}, expected a Tensor or None")
+    shape, dtype = meta
+    if g._data.shape != shape:
+        try:
+            g = g.sum_to_size(shape)
+        except RuntimeError:
+            raise RuntimeError(
+                f"Function {node.name()} returned an invalid gradient at index {k} - got "
+                f"{list(g._data.shape)} but expected shape compatible with {list(shape)}"
+            ) from None
+    if g._data.dtype != dtype:
+        g = g.to(_dtype.from_numpy_dtype(dtype))
+    return g
+
+
+def _accumulate(var, g, create_graph, claimed=None):
+    """Add a gradient into ``var.grad`` (in place unless building a graph of the gradient).
+
+    A stored ``.grad`` must own its array: gradients that are views (of a broadcast, say) or
+    that were already handed to another leaf in this pass are copied first."""
+    if var._grad is None:
+        if create_graph:
+            var._grad = g
+            return
+        data = g._data
+        if data.base is not None or claimed is None or id(data) in claimed:
+            data = data.copy()
+        if claimed is not None:
+            claimed.add(id(data))
+        var._grad = _make(data, g._device)
+        return
+    if create_graph or var._grad._requires_grad:
+        var._grad = var._grad + g
+    else:
+        xp = var._device.xp
+        xp.add(var._grad._data, g._data, out=var._grad._data)

@@ -1,0 +1,397 @@
+"""Function: one differentiable primitive, its graph node, and the hot path ``apply``.
+
+A Function subclass is both the op and, once applied, its node in the autograd graph (the ``ctx``
+of forward and backward, and the ``grad_fn`` of its outputs), as in PyTorch's custom Functions.
+
+Internal primitives (``raw = True``) receive raw arrays in ``forward`` and compute through
+``ctx.xp``; user subclasses of ``torchlite.autograd.Function`` receive Tensors, like PyTorch.
+Only ``apply`` wraps arrays into Tensors, checks devices, promotes dtypes, honours grad mode,
+builds the node, stamps versions and tells the op listeners (the graph recorder).
+"""
+import traceback
+import weakref
+
+from .. import _dtype
+from .._tensor import Tensor, _make
+from .grad_mode import STATE
+
+# Callables ``listener(node_or_cls, inputs, outputs, phase)`` told of every op; the recorder
+# adds itself here. With nothing listening the cost is one truth test per op.
+OP_LISTENERS = []
+# Set while the engine runs backward; read by the recorder to tag backward ops.
+ENGINE_STATE = {"phase": "forward"}
+_ANOMALY = {"enabled": False, "check_nan": True}
+
+
+class Node:
+    """A node of the autograd graph: ``name()``, ``next_functions``, ``register_hook``."""
+
+    next_functions = ()
+    _released = False
+
+    def name(self):
+        return type(self).__name__
+
+    def register_hook(self, hook):
+        """A hook ``hook(grad_inputs, grad_outputs)`` run after this node's backward."""
+        hooks = self.__dict__.setdefault("_post_hooks", [])
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
+
+    def register_prehook(self, hook):
+        """A hook ``hook(grad_outputs)`` run before this node's backward; may replace them."""
+        hooks = self.__dict__.setdefault("_node_pre_hooks", [])
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+
+class _RemovableHandle:
+    def __init__(self, container, item):
+        self._container, self._item = container, item
+
+    def remove(self):
+        if self._item in self._container:
+            self._container.remove(self._item)
+
+
+class AccumulateGrad(Node):
+    """The sink node of a leaf tensor that requires grad: adds incoming gradients to ``.grad``."""
+
+    num_outputs = 1
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+
+def grad_accumulator(t):
+    """The (cached, weakly held) AccumulateGrad node of a leaf tensor."""
+    ref = t._grad_acc
+    acc = ref() if ref is not None else None
+    if acc is None:
+        acc = AccumulateGrad(t)
+        t._grad_acc = weakref.ref(acc)
+    return acc
+
+
+class _SavedOutput:
+    """An output saved for backward, kept as its array so output and node form no cycle."""
+
+    __slots__ = ("index", "data", "vc", "version")
+
+    def __init__(self, index, out):
+        self.index, self.data, self.vc, self.version = index, out._data, out._vc, out._vc[0]
+
+
+class Function(Node):
+    """Base of every differentiable operation (see the module docstring)."""
+
+    raw = False              # primitives take arrays; user Functions take Tensors
+    differentiable = True    # False: outputs never require grad (comparisons, argmax, ...)
+    is_view = False          # output shares memory with input 0 (reshape, transpose, ...)
+    changes_device = False   # forward sets ctx.out_device (only the device-transfer op)
+    promote = None           # None | "promote" (common dtype) | "float" (promote, then >= float)
+    label = None             # short display text, e.g. "a * b"
+    backward_rule = ""       # the gradient formula as text, for the debugger and teaching
+    _materialize_grads = True
+
+    # ---- ctx API used inside forward / backward -------------------------------------------
+    def save_for_backward(self, *items):
+        self._to_save = items
+
+    @property
+    def saved_tensors(self):
+        return self._unpack_saved()
+
+    def mark_non_differentiable(self, *outputs):
+        self._non_diff = tuple(outputs)
+
+    def mark_dirty(self, *tensors):
+        self._dirty = tensors
+
+    def set_materialize_grads(self, value):
+        self._materialize_grads = bool(value)
+
+    def name(self):
+        return type(self)._node_name
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        cls._node_name = cls.__name__ + ("Backward0" if cls.raw else "Backward")
+
+    # ---- the hot path ---------------------------------------------------------------------
+    @classmethod
+    def apply(cls, *args, **params):
+        if not cls.raw:
+            return _apply_tensor_function(cls, args, params)
+        arrays = list(args)
+        device = None
+        requires = False
+        npd = None
+        uniform = True
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor):
+                arr = arrays[i] = a._data
+                if device is None:
+                    device = a._device
+                    npd = arr.dtype
+                else:
+                    if a._device is not device:
+                        device = _resolve_devices(cls, args, arrays)
+                    if arr.dtype is not npd:
+                        uniform = False
+                if a._requires_grad:
+                    requires = True
+            elif a is not None:
+                uniform = False
+        if device is None:
+            raise TypeError(f"{cls.__name__.lower()}(): expected at least one Tensor argument")
+        if cls.promote is not None and not (uniform and (npd.kind in "fcV"
+                                                         or cls.promote == "promote")):
+            _promote(cls, args, arrays)
+        ctx = cls.__new__(cls)
+        ctx.xp = device.xp
+        ctx.device = device
+        grad = requires and cls.differentiable and STATE.enabled
+        if grad:
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad
+                                         for a in args)
+        try:
+            out = cls.forward(ctx, *arrays, **params)
+        except ValueError as e:
+            raise _shape_error(cls, args, e) from None
+        if cls.changes_device:
+            device = ctx.out_device
+            ctx.xp = device.xp
+        if type(out) is tuple:
+            outputs = tuple(_wrap(ctx, o, device, grad, i) for i, o in enumerate(out))
+        else:
+            outputs = _wrap(ctx, out, device, grad, 0)
+        if grad:
+            _build_node(ctx, args, arrays, outputs, out)
+        if cls.is_view:
+            _link_view(args[0], outputs, cls, args[1:], params)
+        if OP_LISTENERS:
+            for listener in OP_LISTENERS:
+                listener(ctx, args, outputs, params)
+        return outputs
+
+    # ---- what the engine calls ------------------------------------------------------------
+    def _unpack_saved(self):
+        saved = self.__dict__.get("_saved")
+        if saved is None:
+            if self._released:
+                raise RuntimeError(
+                    "Trying to backward through the graph a second time (or directly access "
+                    "saved tensors after they have already been freed). Saved intermediate "
+                    "values of the graph are freed when you call .backward() or "
+                    "autograd.grad(). Specify retain_graph=True if you need to backward "
+                    "through the graph a second time or if you need to access saved tensors "
+                    "after calling backward.")
+            return ()
+        return tuple(_unpack(self, s) for s in saved)
+
+    def _release(self):
+        self._released = True
+        self.__dict__.pop("_saved", None)
+
+
+def _unpack(node, s):
+    if type(s) is tuple:  # (input tensor, its version when saved)
+        t, version = s
+        if t._vc[0] != version:
+            _raise_modified(node, t, t._vc[0], version, "output 0 of " + _producer(t))
+        return t
+    if type(s) is _SavedOutput:
+        if s.vc[0] != s.version:
+            _raise_modified(node, s, s.vc[0], s.version, f"output {s.index} of {node.name()}")
+        t = _make(s.data, node.device, True, node, s.index)
+        t._vc = s.vc
+        return t
+    return s
+
+
+def _producer(t):
+    return t._grad_fn.name() if t._grad_fn is not None else "a leaf tensor"
+
+
+def _raise_modified(node, t, now, expected, what):
+    data = t.data if isinstance(t, _SavedOutput) else t._data
+    dt = _dtype.from_numpy_dtype(data.dtype)
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: [torch.{dt._short}Tensor {list(data.shape)}], which is {what}, "
+        f"is at version {now}; expected version {expected} instead. Hint: the backtrace "
+        "further above can point to the operation that failed to compute its gradient. The "
+        "variable in question was changed in there or anywhere later. Good luck!")
+
+
+def _wrap(ctx, arr, device, grad, index):
+    if arr.__class__ is not ctx.xp.ndarray:
+        arr = ctx.xp.asarray(arr)
+    if grad and arr.dtype.kind in "fcV":
+        non_diff = ctx.__dict__.get("_non_diff")
+        if non_diff is None or not any(arr is n for n in non_diff):
+            return _make(arr, device, True, ctx, index)
+    return _make(arr, device, False, None, 0)
+
+
+def _build_node(ctx, args, arrays, outputs, raw_out=None):
+    nexts = []
+    meta = []
+    for a in args:
+        if isinstance(a, Tensor) and a._requires_grad:
+            fn = a._grad_fn
+            nexts.append((fn, a._output_nr) if fn is not None else (grad_accumulator(a), 0))
+            meta.append((a._data.shape, a._data.dtype))
+        else:
+            nexts.append((None, 0))
+            meta.append(None)
+    ctx.next_functions = tuple(nexts)
+    ctx._in_meta = meta
+    outs = outputs if type(outputs) is tuple else (outputs,)
+    ctx._out_meta = [(o._data.shape, o._data.dtype) for o in outs]
+    to_save = ctx.__dict__.pop("_to_save", None)
+    if to_save:
+        ndarray = ctx.xp.ndarray
+        raw = raw_out if type(raw_out) is tuple else (raw_out,)
+        ctx._saved = [_saved_record(s, args, arrays, outs, raw, ndarray) for s in to_save]
+    if _ANOMALY["enabled"]:
+        ctx._forward_stack = traceback.format_stack()[:-3]
+
+
+def _saved_record(s, args, arrays, outs, raw, ndarray):
+    """Saved inputs stay their Tensors (version-checked), outputs become _SavedOutput, other
+    arrays become constant Tensors, and anything else (scalars, None) is kept as it is."""
+    if isinstance(s, Tensor):
+        return (s, s._vc[0])
+    for i, o in enumerate(outs):
+        if o._data is s or (i < len(raw) and raw[i] is s):
+            return _SavedOutput(i, o)
+    if not isinstance(s, ndarray):
+        return s
+    for a, arr in zip(args, arrays):
+        if arr is s and isinstance(a, Tensor):
+            return (a, a._vc[0])
+    t = _make(s, outs[0]._device)
+    return (t, 0)
+
+
+def _shape_error(cls, args, err):
+    """NumPy's ValueError as PyTorch's RuntimeError, naming the op and the operands' shapes."""
+    shapes = [tuple(a._data.shape) for a in args if isinstance(a, Tensor)]
+    where = f" (in {cls.__name__.lower()}: shapes " + " and ".join(
+        str(list(s)) for s in shapes) + ")"
+    if "broadcast" in str(err) and len(shapes) >= 2:
+        a, b = shapes[0], shapes[1]
+        n = max(len(a), len(b))
+        a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+        for i in range(n - 1, -1, -1):
+            if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+                return RuntimeError(f"The size of tensor a ({a[i]}) must match the size of "
+                                    f"tensor b ({b[i]}) at non-singleton dimension {i}" + where)
+    return RuntimeError(f"{cls.__name__.lower()}: {err}{where}")
+
+
+def _resolve_devices(cls, args, arrays):
+    """Mixed devices: zero-dim CPU tensors act as scalars (as in PyTorch); else an error."""
+    devices = [a._device for a in args if isinstance(a, Tensor) and
+               not (a._device.type == "cpu" and a._data.ndim == 0)]
+    if devices and all(d is devices[0] for d in devices):
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor) and a._device is not devices[0]:
+                arrays[i] = devices[0].xp.asarray(a._data)
+        return devices[0]
+    seen = [a._device for a in args if isinstance(a, Tensor)]
+    other = next(d for d in seen if d is not seen[0])
+    raise RuntimeError(
+        "Expected all tensors to be on the same device, but found at least two devices, "
+        f"{other} and {seen[0]}! (when checking argument for {cls.__name__.lower()})")
+
+
+def _promote(cls, args, arrays):
+    """Cast tensor inputs to the common dtype (and to float for ``promote = "float"``).
+
+    Python scalars stay Python scalars: NumPy treats them as weak, like PyTorch does."""
+    target = _dtype.result_type_of(a for a in args if not isinstance(a, (str, tuple, list)))
+    if cls.promote == "float" and target.category < _dtype._FLOAT:
+        target = _dtype.get_default_dtype()
+    npd = target.np
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor) and arrays[i].dtype != npd:
+            arrays[i] = arrays[i].astype(npd)
+
+
+def _link_view(base, outputs, cls, extra_args, params):
+    """Outputs of a view op share memory and the version counter with their base."""
+    root = base._base if base._base is not None else base
+    outs = outputs if type(outputs) is tuple else (outputs,)
+    for i, o in enumerate(outs):
+        o._vc = base._vc
+        o._base = root
+        o._view_fn = (base._view_fn, cls, extra_args, params, i)
+
+
+def replay_view(view_fn, root):
+    """Re-derive a view from its root base through the chain of view ops that made it."""
+    if view_fn is None:
+        return root
+    parent, cls, extra_args, params, index = view_fn
+    out = cls.apply(replay_view(parent, root), *extra_args, **params)
+    return out[index] if type(out) is tuple else out
+
+
+def _apply_tensor_function(cls, args, params):
+    """apply for user ``autograd.Function`` subclasses: forward sees Tensors, under no_grad."""
+    from .grad_mode import no_grad
+    tensors = [a for a in args if isinstance(a, Tensor)]
+    requires = STATE.enabled and any(t._requires_grad for t in tensors)
+    ctx = cls.__new__(cls)
+    devices = {t._device for t in tensors}
+    ctx.device = tensors[0]._device if tensors else None
+    ctx.xp = ctx.device.xp if ctx.device is not None else None
+    ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+    if len(devices) > 1:
+        _resolve_devices(cls, args, list(args))
+    if "setup_context" in cls.__dict__:
+        with no_grad():
+            out = cls.forward(*args, **params)
+        cls.setup_context(ctx, args, out)
+    else:
+        with no_grad():
+            out = cls.forward(ctx, *args, **params)
+    is_tuple = isinstance(out, tuple)
+    outs = out if is_tuple else (out,)
+    non_diff = ctx.__dict__.get("_non_diff", ())
+    wrapped = []
+    for i, o in enumerate(outs):
+        if not isinstance(o, Tensor):
+            wrapped.append(o)
+            continue
+        if any(o is a for a in args) and not any(o is d for d in ctx.__dict__.get("_dirty", ())):
+            o = _make(o._data, o._device)  # returning an input: a new tensor sharing its data
+            o._vc = [0]
+        diff = requires and o._data.dtype.kind in "fc" and not any(o is n for n in non_diff)
+        if diff:
+            o._requires_grad, o._grad_fn, o._output_nr = True, ctx, i
+        wrapped.append(o)
+    if requires:
+        tensor_outs = tuple(o for o in wrapped if isinstance(o, Tensor))
+        _build_node(ctx, args, list(args), tensor_outs)
+    result = tuple(wrapped) if is_tuple else wrapped[0]
+    if OP_LISTENERS:
+        for listener in OP_LISTENERS:
+            listener(ctx, args, result, params)
+    return result
+
+
+class once_differentiable:
+    """Decorator for backward methods that are not themselves differentiable (accepted as-is)."""
+
+    def __new__(cls, fn):
+        return fn

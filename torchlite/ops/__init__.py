@@ -1,3 +1,7 @@
-"""The op library: importing this package registers every op (functions and Tensor methods)."""
-from . import binary, conversion, reduction, shape, unary  # noqa: F401
+"""The op library: importing this package registers every op (functions and Tensor methods).
+
+One module per op family; each holds that family's Function classes and public functions.
+"""
+from . import (_inplace, binary, conversion, indexing, linalg, reduction, shape,  # noqa: F401
+               unary)
 from ._registry import EXPORTS  # noqa: F401

@@ -1,0 +1,168 @@
+"""In-place ops: run the out-of-place op, write its result into the tensor's memory, rebase history.
+
+``inplace(self, fn, *args)`` is the one mechanism every ``op_`` variant uses:
+
+- outside autograd (no_grad, or nothing requires grad) it writes ``fn(self, *args)`` into
+  ``self``'s array and bumps the version counter, so saved tensors see the change;
+- under autograd it computes on a snapshot of ``self`` (the value before the write), writes the
+  result, and makes the result's graph node ``self``'s ``grad_fn``;
+- when ``self`` is a view, the base's history is rebased as well (PyTorch's CopySlices): the base
+  gets a node that scatters the new view value into the old base, and the view is re-derived.
+"""
+from .. import _dtype
+from .._tensor import Tensor, _make
+from ..autograd.function import Function, replay_view
+from ..autograd.grad_mode import STATE
+from ._registry import method
+
+
+def _check_leaf(t):
+    if t._requires_grad and t._grad_fn is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
+    base = t._base
+    if base is not None and base._requires_grad and base._grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
+
+
+def _check_cast(result, self):
+    if not _dtype.can_cast(result.dtype, self.dtype):
+        raise RuntimeError(f"result type {result.dtype._short} can't be cast to the desired "
+                           f"output type {self.dtype._short}")
+
+
+def write(self, value_array):
+    """Copy an array into ``self``'s memory (with broadcasting and casting) and bump its version."""
+    data = self._data
+    if not getattr(data.flags, "writeable", True):
+        raise RuntimeError("unsupported operation: more than one element of the written-to "
+                           "tensor refers to a single memory location. Please clone() the "
+                           "tensor before performing the operation.")
+    if data.ndim == 0:
+        data[()] = value_array
+    else:
+        data[...] = value_array
+    self._vc[0] += 1
+
+
+def _snapshot(t):
+    """A tensor holding ``t``'s current value and autograd identity (the input of the op)."""
+    snap = _make(t._data.copy(), t._device, t._requires_grad, t._grad_fn, t._output_nr)
+    return snap
+
+
+def inplace(self, fn, *args, **kwargs):
+    """``self.op_(*args)``: write ``fn(self, *args, **kwargs)`` into ``self`` (see module doc)."""
+    needs_graph = STATE.enabled and (self._requires_grad or any(
+        isinstance(a, Tensor) and a._requires_grad for a in args))
+    if not needs_graph:
+        result = fn(self, *args, **kwargs)
+        _check_cast(result, self)
+        write(self, result._data)
+        return self
+    _check_leaf(self)
+    base = self._base
+    base_before = _snapshot(base) if base is not None else None
+    result = fn(_snapshot(self), *args, **kwargs)
+    _check_cast(result, self)
+    if result.dtype is not self.dtype:
+        result = result.to(self.dtype)
+    write(self, result._data)
+    if base is None:
+        _rebase(self, result)
+    else:
+        new_base = CopySlices.apply(base_before, result, view_fn=self._view_fn)
+        _rebase(base, new_base)
+        _rebase(self, replay_view(self._view_fn, base))
+    return self
+
+
+def _rebase(t, result):
+    """Give ``t`` the autograd history of ``result`` (same value, already written into ``t``)."""
+    if not result._requires_grad:
+        return
+    t._requires_grad = True
+    t._grad_fn = result._grad_fn
+    t._output_nr = result._output_nr
+    if t._retains_grad:
+        t._retains_grad = False
+        t.retain_grad()
+
+
+def _replay_array(view_fn, arr):
+    """Apply a chain of view ops (recorded by Function.apply) to a raw array."""
+    if view_fn is None:
+        return arr
+    parent, cls, extra_args, params, index = view_fn
+    src = _replay_array(parent, arr)
+    ctx = cls.__new__(cls)
+    ctx.xp = None
+    out = cls.forward(ctx, src, *extra_args, **params)
+    return out[index] if type(out) is tuple else out
+
+
+class CopySlices(Function):
+    """An in-place write through a view, seen from the base: scatter the view's new value."""
+
+    raw = True
+    promote = "promote"
+    label = "base[view] = value"
+    backward_rule = "grad_base = grad with the view's region zeroed; grad_value = grad[view]"
+
+    @staticmethod
+    def forward(ctx, base, value, view_fn):
+        ctx.view_fn = view_fn
+        out = base.copy()
+        region = _replay_array(view_fn, out)
+        region[...] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_base = grad_value = None
+        if ctx.needs_input_grad[0]:
+            mask = ctx.xp.ones(grad.shape, dtype=grad._data.dtype)
+            _replay_array(ctx.view_fn, mask)[...] = 0
+            grad_base = grad * _make(mask, grad._device)
+        if ctx.needs_input_grad[1]:
+            grad_value = replay_view(ctx.view_fn, grad)
+        return grad_base, grad_value
+
+
+class Fill(Function):
+    raw = True
+    label = "fill"
+    backward_rule = "grad_a = 0"
+
+    @staticmethod
+    def forward(ctx, a, value):
+        return ctx.xp.full_like(a, value)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return None
+
+
+@method
+def copy_(self, src, non_blocking=False):
+    """Copy ``src`` (broadcast, cast and moved as needed) into ``self``."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not "
+                        f"{type(src).__name__}")
+    return inplace(self, lambda old, s: s.to(device=self._device, dtype=self.dtype)
+                   .expand(self.shape), src)
+
+
+@method
+def fill_(self, value):
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
+                           f"{value.ndim} dimensions.")
+    v = value.item() if isinstance(value, Tensor) else value
+    return inplace(self, lambda old: Fill.apply(old, value=v))
+
+
+@method
+def zero_(self):
+    return fill_(self, 0)

@@ -1,0 +1,1 @@
+"""Indexing ops (being filled in: see the core issue)."""

@@ -12,6 +12,8 @@ from ._tensor_str import set_printoptions
 from ._threads import get_num_threads, init_default as _init_threads, set_num_threads
 from . import ops as _ops  # registers every op on Tensor and in _ops.EXPORTS
 from . import _creation  # noqa: F401  (registers creation functions)
+from . import _random
+from ._random import Generator, default_generator
 from . import autograd
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.grad_mode import is_inference_mode_enabled

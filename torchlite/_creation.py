@@ -13,7 +13,10 @@ from .ops._util import shape_arg
 def _finish(arr, device, requires_grad):
     t = _make(arr, device)
     if requires_grad:
-        t.requires_grad = True
+        if arr.dtype.kind not in "fcV":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                               "gradients")
+        t._requires_grad = True
     return t
 
 

@@ -210,7 +210,7 @@ _NODE_PROGRAMS = {
     "reshape": lambda a: a.reshape(2), "view": lambda a: a.view(2), "sub": lambda a: a - 1,
     "div": lambda a: a / 2, "add": lambda a: a + 1, "mul": lambda a: a * 2,
     "clone": lambda a: a.clone(), "neg": lambda a: -a, "expand": lambda a: a.expand(3, 2),
-    "to": lambda a: a.double(), "sum": lambda a: a.sum(), "mean": lambda a: a.mean(),
+    "to": lambda a: a.float(), "sum": lambda a: a.sum(), "mean": lambda a: a.mean(),
     "sum_dim": lambda a: a.sum(1), "mean_dim": lambda a: a.mean(0), "rsub": lambda a: 2 - a,
     "rdiv": lambda a: 2 / a, "copy_": lambda a: a.clone().copy_(a * 2),
     "fill_": lambda a: a.clone().fill_(1), "zero_": lambda a: a.clone().zero_(),

@@ -63,9 +63,10 @@ def _as_tuple(x):
 
 
 def _edge(t):
+    """The graph edge into a tensor: (grad_fn, output index), or (the leaf itself, 0)."""
     if t._grad_fn is not None:
         return (t._grad_fn, t._output_nr)
-    return (F.grad_accumulator(t), 0)
+    return (t, 0)
 
 
 def _roots(tensors, grad_tensors, create_graph):
@@ -101,18 +102,22 @@ def _roots(tensors, grad_tensors, create_graph):
     return edges, grads
 
 
-def _collect(edges):
-    """Dependency counts of every node reachable from the roots, and each node's parents."""
+def _collect(edges, want_parents):
+    """Dependency counts of every node reachable from the roots (and each node's parents)."""
     deps, parents = {}, {}
     stack = [n for n, _ in edges]
     seen = set(stack)
     while stack:
         node = stack.pop()
-        for nxt, _ in node.next_functions:
-            if nxt is None:
+        if isinstance(node, Tensor):
+            continue
+        for e in node._edges:
+            if e is None:
                 continue
+            nxt = e[0]
             deps[nxt] = deps.get(nxt, 0) + 1
-            parents.setdefault(nxt, []).append(node)
+            if want_parents:
+                parents.setdefault(nxt, []).append(node)
             if nxt not in seen:
                 seen.add(nxt)
                 stack.append(nxt)
@@ -132,8 +137,9 @@ def _needed(capture_nodes, parents):
 
 
 def _run(edges, root_grads, retain_graph, create_graph, captures):
-    deps, parents = _collect(edges)
+    deps, parents = _collect(edges, captures is not None)
     capture_at = {}
+    needed = None
     if captures is not None:
         for i, t in enumerate(captures):
             capture_at.setdefault(_edge(t), []).append(i)
@@ -151,26 +157,50 @@ def _run(edges, root_grads, retain_graph, create_graph, captures):
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None)
-            if grads is not None:
-                grads = _pre_hooks(node, grads)
-                for j, g in enumerate(grads):
-                    for i in capture_at.get((node, j), ()):
-                        results[i] = g
-            if type(node) is F.AccumulateGrad:
-                if captures is None and grads is not None and grads[0] is not None:
-                    _accumulate(node.variable, grads[0], create_graph, claimed)
+            if isinstance(node, Tensor):  # a leaf: its hooks, then capture or accumulate
+                if grads is not None and grads[0] is not None:
+                    if node._hooks:
+                        grads = _pre_hooks(node, grads)
+                    if captures is None:
+                        _accumulate(node, grads[0], create_graph, claimed)
+                    else:
+                        for i in capture_at.get((node, 0), ()):
+                            results[i] = grads[0]
                 continue
-            if captures is not None and node not in needed:
+            if grads is not None:
+                d = node.__dict__
+                if "_pre_hooks" in d or "_retained" in d or "_node_pre_hooks" in d:
+                    grads = _pre_hooks(node, grads)
+                if capture_at:
+                    for j, g in enumerate(grads):
+                        for i in capture_at.get((node, j), ()):
+                            results[i] = g
+            if needed is not None and node not in needed:
                 continue
             in_grads = _call_backward(node, grads) if grads is not None else None
             if not retain_graph:
                 node._release()
-            for k, (nxt, nr) in enumerate(node.next_functions):
-                if nxt is None:
+            for k, e in enumerate(node._edges):
+                if e is None:
                     continue
+                nxt = e[0]
                 g = in_grads[k] if in_grads is not None else None
                 if g is not None:
-                    _add_to_buffer(buffers, nxt, nr, _fit(g, node._in_meta[k], node, k))
+                    if g.__class__ is not Tensor and not isinstance(g, Tensor):
+                        _bad_grad(node, k, g)
+                    data = g._data
+                    if data.shape != e[2] or data.dtype != e[3]:
+                        g = _fit(g, e, node, k)
+                    buf = buffers.get(nxt)
+                    if buf is None:
+                        buf = buffers[nxt] = [None] * getattr(nxt, "num_outputs", 1)
+                    nr = e[1]
+                    if buf[nr] is None:
+                        buf[nr] = g
+                    elif create_graph:
+                        buf[nr] = buf[nr] + g
+                    else:  # plain sum of arrays: no graph to record, no op to dispatch
+                        buf[nr] = _make(g._device.xp.add(buf[nr]._data, g._data), g._device)
                 deps[nxt] -= 1
                 if deps[nxt] == 0:
                     ready.append(nxt)
@@ -180,18 +210,20 @@ def _run(edges, root_grads, retain_graph, create_graph, captures):
     return results
 
 
+_HOOK_KEYS = frozenset(("_pre_hooks", "_node_pre_hooks", "_retained", "_hooks"))
+
+
 def _add_to_buffer(buffers, node, nr, g):
     buf = buffers.get(node)
     if buf is None:
-        n_out = len(node._out_meta) if hasattr(node, "_out_meta") else 1
-        buf = buffers[node] = [None] * n_out
+        buf = buffers[node] = [None] * getattr(node, "num_outputs", 1)
     buf[nr] = g if buf[nr] is None else buf[nr] + g
 
 
 def _pre_hooks(node, grads):
     """Tensor hooks (may replace the gradient), then retain_grad, for each output."""
-    if type(node) is F.AccumulateGrad:
-        hooks = node.variable._hooks
+    if isinstance(node, Tensor):
+        hooks = node._hooks
         if hooks:
             g = grads[0]
             for h in hooks:
@@ -228,15 +260,14 @@ def create_graph_enabled():
 
 
 def _call_backward(node, grads):
-    if any(g is None for g in grads):
-        if node._materialize_grads:
-            grads = [g if g is not None else
-                     _make(node.xp.zeros(shape, dtype), node.device)
-                     for g, (shape, dtype) in zip(grads, node._out_meta)]
+    if len(grads) > 1 and node._materialize_grads and any(g is None for g in grads):
+        grads = [g if g is not None or meta is None else
+                 _make(node.xp.zeros(meta[0], meta[1]), node.device)
+                 for g, meta in zip(grads, node._out_meta)]
     out = type(node).backward(node, *grads)
-    if not isinstance(out, tuple):
+    if type(out) is not tuple:
         out = (out,)
-    n_in = len(node.next_functions)
+    n_in = len(node._edges)
     if len(out) != n_in:
         if len(out) > n_in and all(g is None for g in out[n_in:]):
             out = out[:n_in]
@@ -255,12 +286,14 @@ def _call_backward(node, grads):
     return out
 
 
-def _fit(g, meta, node, k):
+def _bad_grad(node, k, g):
+    raise TypeError(f"function {node.name()} returned a gradient of type {type(g).__name__} at "
+                    f"index {k}, expected a Tensor or None")
+
+
+def _fit(g, edge, node, k):
     """Reduce a broadcast gradient to its input's shape and cast it to the input's dtype."""
-    if not isinstance(g, Tensor):
-        raise TypeError(f"function {node.name()} returned a gradient of type "
-                        f"{type(g).__name__} at index {k}, expected a Tensor or None")
-    shape, dtype = meta
+    shape, dtype = edge[2], edge[3]
     if g._data.shape != shape:
         try:
             g = g.sum_to_size(shape)

@@ -26,8 +26,13 @@ _ANOMALY = {"enabled": False, "check_nan": True}
 class Node:
     """A node of the autograd graph: ``name()``, ``next_functions``, ``register_hook``."""
 
-    next_functions = ()
+    _edges = ()
+    num_outputs = 1
     _released = False
+
+    @property
+    def next_functions(self):
+        return ()
 
     def name(self):
         return type(self).__name__
@@ -77,6 +82,13 @@ def grad_accumulator(t):
         acc = AccumulateGrad(t)
         t._grad_acc = weakref.ref(acc)
     return acc
+
+
+def _public_edge(e):
+    if e is None:
+        return (None, 0)
+    node = e[0]
+    return (grad_accumulator(node), 0) if isinstance(node, Tensor) else (node, e[1])
 
 
 class _SavedOutput:
@@ -129,57 +141,77 @@ class Function(Node):
     def apply(cls, *args, **params):
         if not cls.raw:
             return _apply_tensor_function(cls, args, params)
-        arrays = list(args)
+        arrays = []
         device = None
         requires = False
         npd = None
         uniform = True
-        for i, a in enumerate(args):
+        for a in args:
             if isinstance(a, Tensor):
-                arr = arrays[i] = a._data
+                arr = a._data
                 if device is None:
                     device = a._device
                     npd = arr.dtype
                 else:
                     if a._device is not device:
-                        device = _resolve_devices(cls, args, arrays)
+                        device = _MIXED
                     if arr.dtype is not npd:
                         uniform = False
                 if a._requires_grad:
                     requires = True
-            elif a is not None:
-                uniform = False
-        if device is None:
-            raise TypeError(f"{cls.__name__.lower()}(): expected at least one Tensor argument")
+                arrays.append(arr)
+            else:
+                if a is not None:
+                    uniform = False
+                arrays.append(a)
+        if device is None or device is _MIXED:
+            device = _resolve_devices(cls, args, arrays)
         if cls.promote is not None and not (uniform and (npd.kind in "fcV"
                                                          or cls.promote == "promote")):
             _promote(cls, args, arrays)
         ctx = cls.__new__(cls)
-        ctx.xp = device.xp
+        xp = ctx.xp = device._xp or device.xp
         ctx.device = device
         grad = requires and cls.differentiable and STATE.enabled
-        if grad:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad
-                                         for a in args)
         try:
             out = cls.forward(ctx, *arrays, **params)
         except ValueError as e:
             raise _shape_error(cls, args, e) from None
         if cls.changes_device:
             device = ctx.out_device
-            ctx.xp = device.xp
-        if type(out) is tuple:
-            outputs = tuple(_wrap(ctx, o, device, grad, i) for i, o in enumerate(out))
+            xp = ctx.xp = device.xp
+        if type(out) is not tuple:
+            raw = out
+            if out.__class__ is not xp.ndarray:
+                out = xp.asarray(out)
+            outputs = t = _new_tensor(Tensor)
+            t._data = out
+            t._device = device
+            t._vc = [0]
+            if grad and out.dtype.kind in "fcV" and "_non_diff" not in ctx.__dict__:
+                t._requires_grad = True
+                t._grad_fn = ctx
+                _build_node(ctx, args, arrays, (t,), (raw,))
         else:
-            outputs = _wrap(ctx, out, device, grad, 0)
-        if grad:
-            _build_node(ctx, args, arrays, outputs, out)
+            outputs = tuple(_wrap(ctx, o, device, grad, i) for i, o in enumerate(out))
+            if grad:
+                _build_node(ctx, args, arrays, outputs, out)
+                ctx.num_outputs = len(outputs)
+                ctx._out_meta = [(o._data.shape, o._data.dtype) for o in outputs]
         if cls.is_view:
             _link_view(args[0], outputs, cls, args[1:], params)
         if OP_LISTENERS:
             for listener in OP_LISTENERS:
                 listener(ctx, args, outputs, params)
         return outputs
+
+    @property
+    def next_functions(self):
+        return tuple(_public_edge(e) for e in self._edges)
+
+    @property
+    def needs_input_grad(self):
+        return tuple([e is not None for e in self._edges])
 
     # ---- what the engine calls ------------------------------------------------------------
     def _unpack_saved(self):
@@ -194,7 +226,16 @@ class Function(Node):
                     "through the graph a second time or if you need to access saved tensors "
                     "after calling backward.")
             return ()
-        return tuple(_unpack(self, s) for s in saved)
+        out = []
+        for s in saved:
+            if type(s) is tuple:  # (input tensor, its version when saved)
+                t, version = s
+                if t._vc[0] != version:
+                    _raise_modified(self, t, t._vc[0], version, "output 0 of " + _producer(t))
+                out.append(t)
+            else:
+                out.append(_unpack(self, s))
+        return tuple(out)
 
     def _release(self):
         self._released = True
@@ -202,11 +243,6 @@ class Function(Node):
 
 
 def _unpack(node, s):
-    if type(s) is tuple:  # (input tensor, its version when saved)
-        t, version = s
-        if t._vc[0] != version:
-            _raise_modified(node, t, t._vc[0], version, "output 0 of " + _producer(t))
-        return t
     if type(s) is _SavedOutput:
         if s.vc[0] != s.version:
             _raise_modified(node, s, s.vc[0], s.version, f"output {s.index} of {node.name()}")
@@ -231,6 +267,10 @@ def _raise_modified(node, t, now, expected, what):
         "variable in question was changed in there or anywhere later. Good luck!")
 
 
+_new_tensor = object.__new__
+_MIXED = object()  # marker: inputs on more than one device
+
+
 def _wrap(ctx, arr, device, grad, index):
     if arr.__class__ is not ctx.xp.ndarray:
         arr = ctx.xp.asarray(arr)
@@ -241,33 +281,38 @@ def _wrap(ctx, arr, device, grad, index):
     return _make(arr, device, False, None, 0)
 
 
-def _build_node(ctx, args, arrays, outputs, raw_out=None):
-    nexts = []
-    meta = []
+def _build_node(ctx, args, arrays, outs, raw):
+    """Record the graph edges (input node, output index, shape, dtype) and what was saved."""
+    edges = []
     for a in args:
         if isinstance(a, Tensor) and a._requires_grad:
             fn = a._grad_fn
-            nexts.append((fn, a._output_nr) if fn is not None else (grad_accumulator(a), 0))
-            meta.append((a._data.shape, a._data.dtype))
+            data = a._data
+            if fn is None:  # a leaf is its own sink; next_functions shows its AccumulateGrad
+                edges.append((a, 0, data.shape, data.dtype))
+            else:
+                edges.append((fn, a._output_nr, data.shape, data.dtype))
         else:
-            nexts.append((None, 0))
-            meta.append(None)
-    ctx.next_functions = tuple(nexts)
-    ctx._in_meta = meta
-    outs = outputs if type(outputs) is tuple else (outputs,)
-    ctx._out_meta = [(o._data.shape, o._data.dtype) for o in outs]
+            edges.append(None)
+    ctx._edges = edges
     to_save = ctx.__dict__.pop("_to_save", None)
     if to_save:
-        ndarray = ctx.xp.ndarray
-        raw = raw_out if type(raw_out) is tuple else (raw_out,)
-        ctx._saved = [_saved_record(s, args, arrays, outs, raw, ndarray) for s in to_save]
+        saved = []
+        for s in to_save:
+            for a, arr in zip(args, arrays):  # the common case: an input
+                if arr is s:
+                    saved.append((a, a._vc[0]) if isinstance(a, Tensor) else s)
+                    break
+            else:
+                saved.append(_saved_record(s, outs, raw, ctx.xp.ndarray))
+        ctx._saved = saved
     if _ANOMALY["enabled"]:
         ctx._forward_stack = traceback.format_stack()[:-3]
 
 
-def _saved_record(s, args, arrays, outs, raw, ndarray):
-    """Saved inputs stay their Tensors (version-checked), outputs become _SavedOutput, other
-    arrays become constant Tensors, and anything else (scalars, None) is kept as it is."""
+def _saved_record(s, outs, raw, ndarray):
+    """A saved item that is not an input: outputs become _SavedOutput (no reference cycle),
+    Tensors are version-stamped, other arrays become constant Tensors, the rest is kept."""
     if isinstance(s, Tensor):
         return (s, s._vc[0])
     for i, o in enumerate(outs):
@@ -275,11 +320,7 @@ def _saved_record(s, args, arrays, outs, raw, ndarray):
             return _SavedOutput(i, o)
     if not isinstance(s, ndarray):
         return s
-    for a, arr in zip(args, arrays):
-        if arr is s and isinstance(a, Tensor):
-            return (a, a._vc[0])
-    t = _make(s, outs[0]._device)
-    return (t, 0)
+    return (_make(s, outs[0]._device), 0)
 
 
 def _shape_error(cls, args, err):
@@ -355,7 +396,8 @@ def _apply_tensor_function(cls, args, params):
     devices = {t._device for t in tensors}
     ctx.device = tensors[0]._device if tensors else None
     ctx.xp = ctx.device.xp if ctx.device is not None else None
-    ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+    ctx.__dict__["needs_input_grad"] = tuple(isinstance(a, Tensor) and a._requires_grad
+                                             for a in args)
     if len(devices) > 1:
         _resolve_devices(cls, args, list(args))
     if "setup_context" in cls.__dict__:
@@ -382,7 +424,10 @@ def _apply_tensor_function(cls, args, params):
         wrapped.append(o)
     if requires:
         tensor_outs = tuple(o for o in wrapped if isinstance(o, Tensor))
-        _build_node(ctx, args, list(args), tensor_outs)
+        _build_node(ctx, args, list(args), tensor_outs, tuple(o._data for o in tensor_outs))
+        ctx.num_outputs = len(outs)
+        ctx._out_meta = [(o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None
+                         for o in outs]
     result = tuple(wrapped) if is_tuple else wrapped[0]
     if OP_LISTENERS:
         for listener in OP_LISTENERS:

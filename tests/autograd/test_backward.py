@@ -118,8 +118,6 @@ def test_autograd_grad_several_outputs(torch_oracle):
     same_program(program, torch_oracle)
 
 
-@pytest.mark.xfail(strict=True, reason="engine.grad says 'One of the differentiated Tensors "
-                   "appears...'; PyTorch 2.13 names the index")
 def test_autograd_grad_unused_input_raises_by_default(torch_oracle):
     def program(lib):
         a, b = leaf(lib, [1.0]), leaf(lib, [2.0])

@@ -5,15 +5,16 @@ import numpy as _np
 from . import _dtype
 from ._device import device
 from ._dtype import (bfloat16, bool, can_cast, complex64, complex128, dtype, float16, float32,
-                     float64, get_default_dtype, int8, int16, int32, int64,
+                     float64, finfo, get_default_dtype, iinfo, int8, int16, int32, int64,
                      promote_types, set_default_dtype, uint8)
 from ._tensor import Size, Tensor
-from ._tensor_str import set_printoptions
+from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from ._threads import get_num_threads, init_default as _init_threads, set_num_threads
 from . import ops as _ops  # registers every op on Tensor and in _ops.EXPORTS
 from . import _creation  # noqa: F401  (registers creation functions)
 from . import _random
 from ._random import Generator, default_generator
+from . import cuda
 from . import autograd
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.grad_mode import is_inference_mode_enabled

@@ -107,6 +107,22 @@ def from_numpy(ndarray):
     return _make(ndarray, _device.CPU)
 
 
+@function
+def from_dlpack(ext_tensor):
+    """A tensor sharing memory with any DLPack exporter (NumPy/CuPy arrays, torch tensors)."""
+    if not hasattr(ext_tensor, "__dlpack__"):
+        raise RuntimeError("from_dlpack received an invalid capsule. Note that DLTensor capsules "
+                           "can be consumed only once, so you might have already constructed a "
+                           "tensor from it once.")
+    kind, index = ext_tensor.__dlpack_device__()
+    if kind == 1:  # kDLCPU
+        arr = np.from_dlpack(ext_tensor)
+        _dtype.from_numpy_dtype(arr.dtype)
+        return _make(arr, _device.CPU)
+    dev = _device.resolve(_device.device("cuda", int(index)))
+    return _make(dev.xp.from_dlpack(ext_tensor), dev)
+
+
 def _factory(size, dtype, device, requires_grad, make):
     dev = _device.resolve(device)
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()

@@ -3,11 +3,9 @@
 Following Chainer, a device carries its array module as ``.xp``. CuPy is imported lazily, the
 first time a cuda device's ``xp`` is needed, so CPU-only machines never need it.
 """
+import builtins
+
 import numpy as np
-
-
-class CudaUnavailableError(RuntimeError):
-    pass
 
 
 def _cupy():
@@ -22,26 +20,34 @@ def _cupy():
     return cupy
 
 
+_TORCH_TYPES = ("cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, maia, xla, "
+                "lazy, vulkan, mps, meta, hpu, mtia, privateuseone")
+
+
 class device:
     """A compute device, ``torch.device`` compatible: ``type``, ``index``, ``str()``, equality."""
 
     __slots__ = ("type", "index", "_xp")
     _cache = {}
 
-    def __new__(cls, type_or_str="cpu", index=None):
-        if isinstance(type_or_str, device):
-            return type_or_str
-        if isinstance(type_or_str, int):
-            type_or_str, index = "cuda", type_or_str
-        key = (type_or_str, index)
+    def __new__(cls, type=None, index=None):  # noqa: A002  (PyTorch's argument name)
+        if isinstance(type, device) and index is None:
+            return type
+        if isinstance(type, int) and not isinstance(type, bool) and index is None:
+            type, index = "cuda", type
+        key = (type, index)
         cached = cls._cache.get(key)
         if cached is not None:
             return cached
-        kind, idx = _parse(type_or_str, index)
-        self = object.__new__(cls)
-        object.__setattr__(self, "type", kind)
-        object.__setattr__(self, "index", idx)
-        object.__setattr__(self, "_xp", np if kind == "cpu" else None)
+        kind, idx = _parse(type, index)
+        # One object per (type, index): ops compare devices by identity on the hot path.
+        self = cls._cache.get((kind, idx))
+        if self is None:
+            self = object.__new__(cls)
+            object.__setattr__(self, "type", kind)
+            object.__setattr__(self, "index", idx)
+            object.__setattr__(self, "_xp", np if kind == "cpu" else None)
+            cls._cache[(kind, idx)] = self
         cls._cache[key] = self
         return self
 
@@ -66,8 +72,6 @@ class device:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other):
-        if isinstance(other, str):
-            other = device(other)
         return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
 
     def __hash__(self):
@@ -76,23 +80,39 @@ class device:
     def __reduce__(self):
         return (device, (str(self),))
 
+    def __enter__(self):
+        if self.type != "cpu":
+            raise RuntimeError("torchlite does not support a cuda device as a context manager; "
+                               "pass device= to factory functions or use Tensor.to()")
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
 
 def _parse(spec, index):
-    if not isinstance(spec, str):
-        raise TypeError(f"device() received an invalid combination of arguments - got ({spec!r})")
-    kind, _, idx = spec.partition(":")
+    if not isinstance(spec, str) or (index is not None and not isinstance(index, int)):
+        got = ", ".join(builtins.type(x).__name__ for x in (spec, index) if x is not None)
+        raise TypeError(f"device() received an invalid combination of arguments - got ({got}), "
+                        "but expected one of:\n * (torch.device device)\n * (str type, int "
+                        "index = -1)")
+    if not spec:
+        raise RuntimeError("Device string must not be empty")
+    kind, colon, idx = spec.partition(":")
     if kind not in ("cpu", "cuda"):
-        raise RuntimeError(
-            f"Expected one of cpu, cuda device type at start of device string: {spec}")
-    if idx:
+        if kind in _TORCH_TYPES.split(", "):
+            raise RuntimeError(f"torchlite supports only cpu and cuda devices, not '{kind}'")
+        raise RuntimeError(f"Expected one of {_TORCH_TYPES} device type at start of device "
+                           f"string: {spec}")
+    if colon:
+        if not (idx.isascii() and idx.isdigit()) or (len(idx) > 1 and idx[0] == "0"):
+            raise RuntimeError(f"Invalid device string: '{spec}'")
         if index is not None:
             raise RuntimeError("type (string) must not include an index because index was "
                                f"passed explicitly: {spec}")
-        if not idx.isdigit():
-            raise RuntimeError(f"Invalid device string: '{spec}'")
         index = int(idx)
     if index is not None and index < 0:
-        raise RuntimeError(f"Device index must not be negative, got {index}")
+        raise RuntimeError("Device index must not be negative")
     return kind, index
 
 
@@ -104,7 +124,9 @@ def resolve(spec):
     if spec is None:
         return CPU
     d = device(spec)
-    if d.type == "cuda" and d.index is None:
+    if d.type == "cpu":
+        return CPU
+    if d.index is None:
         d.xp  # noqa: B018  (raises the actionable error when CuPy or a GPU is missing)
         return device("cuda", _cupy().cuda.runtime.getDevice())
     if d.type == "cuda":

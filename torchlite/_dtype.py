@@ -182,3 +182,54 @@ def can_cast(from_, to):
     if from_.category > to.category:
         return False
     return not (from_.category > _BOOL and to is bool)
+
+
+def _dtype_arg(fn, value):
+    if not isinstance(value, dtype):
+        raise TypeError(f"{fn}(): argument 'type' (position 1) must be torch.dtype, not "
+                        f"{builtins.type(value).__name__}")
+    return value
+
+
+class finfo:
+    """torch.finfo: machine limits of a floating (or complex: its real part) dtype."""
+
+    def __init__(self, type=None):  # noqa: A002  (PyTorch's argument name)
+        d = _dtype_arg("finfo", get_default_dtype() if type is None else type)
+        if d.category < _FLOAT:
+            raise TypeError("torch.finfo() requires a floating point input type. Use "
+                            "torch.iinfo to handle 'torch.finfo'")
+        d = d.to_real()
+        info = ml_dtypes.finfo(d.np)
+        self.bits = d.itemsize * 8
+        self.eps = builtins.float(info.eps)
+        self.max = builtins.float(info.max)
+        self.min = builtins.float(info.min)
+        self.tiny = self.smallest_normal = builtins.float(info.smallest_normal)
+        self.resolution = 10.0 ** -builtins.int(info.precision)
+        self.dtype = d.name
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, "
+                f"tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """torch.iinfo: the range of an integer dtype."""
+
+    def __init__(self, type):  # noqa: A002  (PyTorch's argument name)
+        d = _dtype_arg("iinfo", type)
+        if d is bool:
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        if d.category != _INT:
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to "
+                            "handle 'torch.iinfo'")
+        info = np.iinfo(d.np)
+        self.bits = d.itemsize * 8
+        self.max = builtins.int(info.max)
+        self.min = builtins.int(info.min)
+        self.dtype = d.name
+
+    def __repr__(self):
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"

@@ -28,8 +28,14 @@ class Tensor:
     def __new__(cls, *args, device=None, dtype=None):
         """Legacy constructor: ``Tensor(2, 3)`` is uninitialised, ``Tensor([1, 2])`` copies data."""
         from ._creation import empty, tensor
-        if len(args) == 1 and not isinstance(args[0], int):
-            src = args[0]
+        if not args:
+            args = (0,)
+        src = args[0] if len(args) == 1 else None
+        if isinstance(src, Tensor):
+            return src
+        if src is not None and not isinstance(src, (int, Size)):
+            if not hasattr(src, "__len__") and not hasattr(src, "__array__"):
+                raise TypeError(f"new(): data must be a sequence (got {type(src).__name__})")
             t = tensor(src, dtype=dtype or _dtype.get_default_dtype(), device=device)
         else:
             t = empty(*args, dtype=dtype, device=device)
@@ -55,6 +61,9 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._data.shape)
+        if not isinstance(dim, int):
+            raise TypeError(f"size(): argument 'dim' (position 1) must be int, not "
+                            f"{type(dim).__name__}")
         return self._data.shape[_wrap_dim(dim, self._data.ndim, "size")]
 
     @property
@@ -121,7 +130,7 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value):
         if not isinstance(value, bool):
-            raise TypeError("requires_grad must be a bool")
+            raise RuntimeError("requires_grad must be a bool")
         if self._grad_fn is not None and not value:
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables. If you want to use a "
@@ -133,7 +142,9 @@ class Tensor:
         self._requires_grad = value
 
     def requires_grad_(self, requires_grad=True):
-        self.requires_grad = requires_grad
+        if requires_grad and self._data.dtype.kind not in "fcV":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self.requires_grad = bool(requires_grad)
         return self
 
     @property
@@ -152,11 +163,20 @@ class Tensor:
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
-                                f"type {type(value).__name__}")
+                                f"type {_type_name(value)}")
             if value._data.shape != self._data.shape:
-                raise RuntimeError("assigned grad has data of a different size")
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value._data.shape)}' to a "
+                    f"tensor of size '{list(self._data.shape)}'. Please ensure that the gradient "
+                    "and the tensor are the same size")
             if value._data.dtype != self._data.dtype:
-                raise RuntimeError("assigned grad has data of a different type")
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_C_NAMES[value.dtype.name]}' "
+                    f"to a tensor with grad_dtype '{self.dtype._short}'. The gradient must "
+                    "match the tensor's grad_dtype (defaults to the tensor's dtype). You can set "
+                    "the tensor's grad_dtype attribute with a specific dtype, or None to allow "
+                    "any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor "
+                    "and its gradient may break downstream systems that assume they match.")
             if value._device is not self._device:
                 raise RuntimeError("assigned grad has data located on a different device")
         self._grad = value
@@ -205,7 +225,7 @@ class Tensor:
     @data.setter
     def data(self, value):
         if not isinstance(value, Tensor):
-            raise TypeError(f"data must be a Tensor, not {type(value).__name__}")
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
         self._data = value._data
         self._device = value._device
 
@@ -251,11 +271,20 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        if self._requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
         arr = self._host()
         return arr if dtype is None else arr.astype(dtype)
 
     def __dlpack__(self, stream=None, **kwargs):
-        return self._data.__dlpack__(**({} if stream is None else {"stream": stream}))
+        """Export through DLPack (the array's own protocol), sharing memory."""
+        if self._requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use "
+                              "tensor.detach()")
+        if stream is not None:
+            kwargs["stream"] = stream
+        return self._data.__dlpack__(**kwargs)
 
     def __dlpack_device__(self):
         return self._data.__dlpack_device__()
@@ -272,20 +301,26 @@ class Tensor:
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            what = "no values" if self._data.size == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {what} is ambiguous")
         return bool(self.item())
 
+    def _scalar(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
+
     def __int__(self):
-        return int(self.item())
+        return int(self._scalar())
 
     def __float__(self):
-        return float(self.item())
+        return float(self._scalar())
 
     def __complex__(self):
-        return complex(self.item())
+        return complex(self._scalar())
 
     def __index__(self):
-        if self._data.ndim != 0 and self._data.size != 1 or self._data.dtype.kind not in "iub":
+        if self._data.size != 1 or self._data.dtype.kind not in "iub":
             raise TypeError("only integer tensors of a single element can be converted to an "
                             "index")
         return int(self.item())
@@ -299,9 +334,11 @@ class Tensor:
         return tensor_repr(self)
 
     def __format__(self, spec):
-        if self._data.ndim == 0 and not self._is_param:
+        if self._data.ndim == 0 and type(self) is Tensor and not self._is_param:
             return format(self.item(), spec)
-        return format(repr(self), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return str(self)
 
     def __reduce_ex__(self, protocol):
         return (_rebuild, (self._host().copy(), str(self._device), self._requires_grad))
@@ -309,7 +346,10 @@ class Tensor:
     def __deepcopy__(self, memo):
         if not self.is_leaf:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
-                               "support the deepcopy protocol at the moment.")
+                               "support the deepcopy protocol at the moment.  If you were "
+                               "attempting to deepcopy a module, this may be because of a "
+                               "torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
         t = object.__new__(type(self))
         t.__dict__.update({"_data": self._data.copy(), "_device": self._device, "_vc": [0]})
         t._requires_grad = self._requires_grad
@@ -326,7 +366,7 @@ class Size(tuple):
     """torch.Size: a tuple of ints with ``numel()`` and PyTorch's repr."""
 
     def __new__(cls, dims=()):
-        return super().__new__(cls, (int(d) for d in dims))
+        return super().__new__(cls, _size_items(dims))
 
     def numel(self):
         n = 1
@@ -340,6 +380,34 @@ class Size(tuple):
     def __getitem__(self, key):
         out = super().__getitem__(key)
         return Size(out) if isinstance(key, slice) else out
+
+    def __add__(self, other):
+        return Size(tuple(self) + tuple(other))
+
+    def __reduce__(self):
+        return (Size, (tuple(self),))
+
+
+def _type_name(obj):
+    """A type's name as PyTorch prints it: builtins bare, others with their module."""
+    t = type(obj)
+    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
+
+
+def _size_items(dims):
+    items = []
+    for i, d in enumerate(dims):
+        if not hasattr(d, "__index__"):
+            raise TypeError(f"torch.Size() takes an iterable of 'int' (item {i} is "
+                            f"'{type(d).__name__}')")
+        items.append(d.__index__())
+    return items
+
+
+_C_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char",
+            "int16": "short int", "int32": "int", "int64": "long int", "float16": "c10::Half",
+            "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double",
+            "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
 
 
 def _make(data, device, requires_grad=False, grad_fn=None, output_nr=0):

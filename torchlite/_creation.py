@@ -1,13 +1,13 @@
 """Tensor creation: tensor, as_tensor, from_numpy, zeros/ones/full/empty (+_like), ranges, eye."""
 import builtins
 import math
+import warnings
 
 import numpy as np
 
 from . import _device, _dtype
 from ._tensor import Tensor, _make
 from .ops._registry import function, method
-from .ops._util import shape_arg
 
 
 def _finish(arr, device, requires_grad):
@@ -20,47 +20,92 @@ def _finish(arr, device, requires_grad):
     return t
 
 
-def _infer_dtype(data):
+def dtype_arg(op, dtype, default=None):
+    """A ``dtype=`` argument: a torchlite dtype or a Python type (``float`` -> float64)."""
+    if dtype is None:
+        return default if default is not None else _dtype.get_default_dtype()
+    if isinstance(dtype, _dtype.dtype):
+        return dtype
+    if dtype in (builtins.float, builtins.int, builtins.bool, builtins.complex):
+        return _dtype.to_dtype(dtype)
+    raise TypeError(f"{op}(): argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
+
+
+def _scalar_kind(x):
+    """The dtype a Python or NumPy scalar (or one-element tensor) contributes to inference."""
+    if isinstance(x, Tensor):
+        if x._data.size != 1:
+            if x.dtype.category <= _dtype._INT:
+                raise TypeError("only integer tensors of a single element can be converted to "
+                                "an index")
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return x.dtype
+    if isinstance(x, (builtins.bool, np.bool_)):
+        return _dtype.bool
+    if isinstance(x, (builtins.int, np.integer)):
+        if isinstance(x, builtins.int) and not -(1 << 63) <= x < (1 << 63):
+            raise ValueError("Overflow when unpacking long long")
+        return _dtype.int64
+    if isinstance(x, np.float64):
+        return _dtype.float64
+    if isinstance(x, (builtins.float, np.floating)):
+        return _dtype.get_default_dtype()
+    if isinstance(x, (builtins.complex, np.complexfloating)):
+        return _dtype.default_complex()
+    if isinstance(x, str):
+        raise ValueError(f"too many dimensions '{type(x).__name__}'")
+    raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
+
+
+def _is_seq(x):
+    return isinstance(x, (list, tuple))
+
+
+def _data_shape(data):
+    """The shape PyTorch infers: the lengths along the first element of each level."""
+    shape = []
+    while _is_seq(data):
+        shape.append(len(data))
+        if not data:
+            break
+        data = data[0]
+    return shape
+
+
+def _scan(data, shape, depth, kinds):
+    """Check nesting against ``shape`` (PyTorch's errors) and collect the element dtypes."""
+    if depth == len(shape):
+        if _is_seq(data):
+            kind = _dtype.get_default_dtype() if any(
+                isinstance(k, _dtype.dtype) and k.category >= _dtype._FLOAT for k in kinds) \
+                else None
+            if kind is None:
+                raise TypeError(f"'{type(data).__name__}' object cannot be interpreted as an "
+                                "integer")
+            raise TypeError(f"must be real number, not {type(data).__name__}")
+        kinds.add(_scalar_kind(data))
+        return
+    if not _is_seq(data):
+        raise TypeError("not a sequence")
+    if len(data) != shape[depth]:
+        raise ValueError(f"expected sequence of length {shape[depth]} at dim {depth} "
+                         f"(got {len(data)})")
+    for x in data:
+        _scan(x, shape, depth + 1, kinds)
+
+
+def _infer_dtype(kinds):
     """PyTorch's dtype for Python data: bool < int64 < default float < default complex."""
-    kinds = set()
-    stack = [data]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, (list, tuple)):
-            stack.extend(x)
-        elif isinstance(x, Tensor):
-            kinds.add(x.dtype)
-        elif isinstance(x, builtins.bool) or isinstance(x, np.bool_):
-            kinds.add(_dtype.bool)
-        elif isinstance(x, (builtins.int, np.integer)):
-            kinds.add(_dtype.int64)
-        elif isinstance(x, (builtins.float, np.floating)):
-            kinds.add(_dtype.get_default_dtype())
-        elif isinstance(x, (builtins.complex, np.complexfloating)):
-            kinds.add(_dtype.default_complex())
-        else:
-            raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
-    result = _dtype.bool if not kinds else None
-    for d in kinds:
-        result = d if result is None else _dtype._combine_categories(
-            *sorted((result, d), key=lambda t: -t.category))
-    return result
-
-
-def _check_ragged(data, dim=0):
-    if isinstance(data, (list, tuple)) and data and isinstance(data[0], (list, tuple)):
-        n = len(data[0])
-        for x in data:
-            if not isinstance(x, (list, tuple)) or len(x) != n:
-                got = len(x) if isinstance(x, (list, tuple)) else type(x).__name__
-                raise ValueError(f"expected sequence of length {n} at dim {dim + 1} (got {got})")
-            _check_ragged(x, dim + 1)
+    result = None
+    for d in sorted(kinds, key=lambda t: -t.category):
+        result = d if result is None else _dtype._combine_categories(result, d)
+    return result if result is not None else _dtype.get_default_dtype()
 
 
 def _host(x):
     if isinstance(x, Tensor):
-        return np.asarray(x._host())
-    if isinstance(x, (list, tuple)):
+        return x._host().reshape(())
+    if _is_seq(x):
         return [_host(v) for v in x]
     return x
 
@@ -70,21 +115,27 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     """A new tensor that copies ``data`` (nested lists, scalars, arrays or tensors)."""
     dev = _device.resolve(device)
     if isinstance(data, Tensor):
-        src = np.array(data._host())
-        dt = _dtype.to_dtype(dtype) if dtype is not None else data.dtype
-    elif isinstance(data, np.ndarray) or (hasattr(data, "__array__") and
-                                          not isinstance(data, (list, tuple))):
-        src = np.array(data)
-        dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.from_numpy_dtype(src.dtype)
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or "
+                      "sourceTensor.detach().clone().requires_grad_(True), rather than "
+                      "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
+        src = data._host()
+        dt = dtype_arg("tensor", dtype, data.dtype)
+    elif isinstance(data, str):
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    elif isinstance(data, (np.ndarray, np.generic)) or (hasattr(data, "__array__")
+                                                        and not _is_seq(data)):
+        src = np.asarray(data)
+        dt = dtype_arg("tensor", dtype, _dtype.from_numpy_dtype(src.dtype))
     else:
-        _check_ragged(data)
-        dt = _dtype.to_dtype(dtype) if dtype is not None else _infer_dtype(data)
-        src = np.array(_host(data))
-    arr = src.astype(dt.np, copy=False)
+        shape = _data_shape(data)
+        kinds = set()
+        _scan(data, shape, 0, kinds)
+        dt = dtype_arg("tensor", dtype, _infer_dtype(kinds))
+        src = np.array(_host(data)).reshape(shape) if shape else np.array(_host(data))
+    arr = np.array(src, dtype=dt.np)  # always a copy
     if dev.type != "cpu":
         arr = dev.xp.asarray(arr)
-    elif arr is src and isinstance(data, np.ndarray):
-        arr = arr.copy()
     return _finish(arr, dev, requires_grad)
 
 
@@ -123,11 +174,32 @@ def from_dlpack(ext_tensor):
     return _make(dev.xp.from_dlpack(ext_tensor), dev)
 
 
-def _factory(size, dtype, device, requires_grad, make):
+def size_arg(op, size):
+    """``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` or ``f(torch.Size(...))`` as a shape tuple."""
+    if not size:
+        raise TypeError(f'{op}() missing 1 required positional arguments: "size"')
+    items = size
+    if len(size) == 1 and not hasattr(size[0], "__index__"):
+        if not isinstance(size[0], (tuple, list)):
+            raise TypeError(f"{op}(): argument 'size' (position 1) must be tuple of ints, not "
+                            f"{type(size[0]).__name__}")
+        items = size[0]
+    for i, s in enumerate(items):
+        if isinstance(s, builtins.float) or not hasattr(s, "__index__"):
+            raise TypeError(f"{op}(): argument 'size' failed to unpack the object at pos "
+                            f"{i + 1} with error \"type must be tuple of ints,but got "
+                            f"{type(s).__name__}\"")
+    return tuple(s.__index__() for s in items)
+
+
+def _factory(op, size, dtype, device, requires_grad, make):
+    """A new tensor ``make(xp, shape, np_dtype)`` after PyTorch's argument checks."""
     dev = _device.resolve(device)
-    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
-    shape = shape_arg(size)
+    dt = dtype_arg(op, dtype)
+    shape = size_arg(op, size)
     if any(s < 0 for s in shape):
+        if op == "zeros":
+            raise RuntimeError("zeros: Dimension size must be non-negative.")
         raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: "
                            f"[{', '.join(map(str, shape))}]")
     return _finish(make(dev.xp, shape, dt.np), dev, requires_grad)
@@ -136,33 +208,33 @@ def _factory(size, dtype, device, requires_grad, make):
 @function
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False):
-    return _factory(size, dtype, device, requires_grad, lambda xp, s, d: xp.zeros(s, d))
+    return _factory("zeros", size, dtype, device, requires_grad,
+                    lambda xp, s, d: xp.zeros(s, d))
 
 
 @function
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False):
-    return _factory(size, dtype, device, requires_grad, lambda xp, s, d: xp.ones(s, d))
+    return _factory("ones", size, dtype, device, requires_grad, lambda xp, s, d: xp.ones(s, d))
 
 
 @function
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False, memory_format=None):
-    return _factory(size, dtype, device, requires_grad, lambda xp, s, d: xp.empty(s, d))
-
-
-def _scalar_dtype(value):
-    if isinstance(value, Tensor):
-        return value.dtype
-    return _dtype._scalar_dtype(value) or _dtype.get_default_dtype()
+    return _factory("empty", size, dtype, device, requires_grad,
+                    lambda xp, s, d: xp.empty(s, d))
 
 
 @function
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
-    dtype = dtype if dtype is not None else _scalar_dtype(fill_value)
+    """A tensor of ``size`` filled with ``fill_value``; the dtype follows the value's kind."""
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{type(size).__name__}")
+    default = fill_value.dtype if isinstance(fill_value, Tensor) else _scalar_kind(fill_value)
     value = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
-    return _factory((size,) if isinstance(size, int) else (tuple(size),), dtype, device,
+    return _factory("full", (tuple(size),), dtype_arg("full", dtype, default), device,
                     requires_grad, lambda xp, s, d: xp.full(s, value, d))
 
 
@@ -199,47 +271,91 @@ new_full = _new("new_full", full)
 new_tensor = _new("new_tensor", tensor)
 
 
+def _number(x):
+    return x.item() if isinstance(x, Tensor) else x
+
+
+def _fmt(x):
+    return str(x) if isinstance(x, builtins.int) else f"{x:g}"
+
+
 @function
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
            requires_grad=False):
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; PyTorch's length and dtype."""
     if end is None:
         start, end = 0, start
-    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    if vals[2] == 0:
+    start, end, step = _number(start), _number(end), _number(step)
+    is_int = all(isinstance(v, (builtins.int, np.integer)) for v in (start, end, step))
+    dt = dtype_arg("arange", dtype, _dtype.int64 if is_int else None)
+    for v in (start, end):
+        if not math.isfinite(v):
+            raise RuntimeError(f"unsupported range: {_fmt(start)} -> {_fmt(end)}")
+    if step == 0:
         raise RuntimeError("step must be nonzero")
-    if (vals[1] - vals[0]) * vals[2] < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
-    if dtype is None:
-        is_int = all(isinstance(v, builtins.int) for v in vals)
-        dtype = _dtype.int64 if is_int else _dtype.get_default_dtype()
-    dt = _dtype.to_dtype(dtype)
+    if dt.category <= _dtype._INT:
+        start, end, step = builtins.int(start), builtins.int(end), builtins.int(step)
+        if step == 0:
+            raise ValueError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    n = builtins.max(0, math.ceil((end - start) / step))
+    if isinstance(step, builtins.int) and isinstance(start, builtins.int):
+        arr = np.arange(start, start + n * step, step, dtype=np.int64)[:n]
+    else:  # start + i * step rounded once (as PyTorch's fused multiply-add does)
+        arr = (np.arange(n, dtype=np.longdouble) * np.longdouble(step) + np.longdouble(start))
     dev = _device.resolve(device)
-    n = builtins.max(0, math.ceil((vals[1] - vals[0]) / vals[2]))
-    arr = (np.arange(n, dtype=np.float64) * vals[2] + vals[0]) if dt.is_floating_point else \
-        np.arange(vals[0], vals[0] + n * vals[2], vals[2])[:n]
-    return _finish(dev.xp.asarray(arr.astype(dt.np)), dev, requires_grad)
+    return _finish(dev.xp.asarray(arr.astype(np.float64).astype(dt.np)
+                                  if arr.dtype == np.longdouble else arr.astype(dt.np)),
+                   dev, requires_grad)
+
+
+def _linspace(start, end, steps, dt):
+    """PyTorch's symmetric linspace: from start up to the middle, from end down after it."""
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    if dt.category <= _dtype._INT:
+        start, end, work = builtins.int(start), builtins.int(end), np.float64
+    else:
+        work = np.float64 if dt is _dtype.float64 or dt.is_complex else np.float32
+    if steps == 1:
+        return np.array([start], dtype=work)
+    idx = np.arange(steps)
+    step = work((end - start) / (steps - 1)) if dt.category <= _dtype._INT else \
+        (work(end) - work(start)) / work(steps - 1)
+    head = work(start) + step * idx.astype(work)
+    tail = work(end) - step * (steps - 1 - idx).astype(work)
+    return np.where(idx < steps // 2, head, tail)
 
 
 @function
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False):
-    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    dt = dtype_arg("linspace", dtype)
     dev = _device.resolve(device)
-    arr = np.linspace(float(start), float(end), int(steps), dtype=np.float64)
+    arr = _linspace(_number(start), _number(end), builtins.int(steps), dt)
     return _finish(dev.xp.asarray(arr.astype(dt.np)), dev, requires_grad)
 
 
 @function
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False):
-    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    """``base ** linspace(start, end, steps)``."""
+    dt = dtype_arg("logspace", dtype)
     dev = _device.resolve(device)
-    arr = np.power(float(base), np.linspace(float(start), float(end), int(steps)))
+    exps = _linspace(_number(start), _number(end), builtins.int(steps), _dtype.float64)
+    arr = np.power(builtins.float(base), exps)
     return _finish(dev.xp.asarray(arr.astype(dt.np)), dev, requires_grad)
 
 
 @function
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    """The identity matrix, ``n`` x ``m`` (``m`` defaults to ``n``)."""
+    m = n if m is None else m
+    for name, v in (("n", n), ("m", m)):
+        if v < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {v}")
+    dt = dtype_arg("eye", dtype)
     dev = _device.resolve(device)
-    return _finish(dev.xp.eye(n, n if m is None else m, dtype=dt.np), dev, requires_grad)
+    return _finish(dev.xp.eye(n, m, dtype=dt.np), dev, requires_grad)

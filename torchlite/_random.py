@@ -160,10 +160,6 @@ def _standard_normal(rng, shape, dt):
     return rng.standard_normal(shape, dtype=np.float32).astype(dt.np)
 
 
-def _float_dtype(dtype):
-    return _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
-
-
 def _sampler(draw):
     """A ``make(xp, shape, np_dtype)`` for _creation's factory, drawing on the host."""
     return lambda xp, shape, npd: xp.asarray(draw(shape, _dtype.from_numpy_dtype(npd)))
@@ -174,9 +170,9 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
     """Uniform samples on [0, 1)."""
     rng = _rng(generator, "rand")
-    dt = _float_dtype(dtype)
+    dt = _creation.dtype_arg("rand", dtype)
     _not_implemented("check_uniform_bounds", dt)
-    return _creation._factory(size, dt, device, requires_grad,
+    return _creation._factory("rand", size, dt, device, requires_grad,
                               _sampler(lambda s, d: _uniform(rng, s, d)))
 
 
@@ -185,9 +181,9 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False):
     """Standard normal samples."""
     rng = _rng(generator, "randn")
-    dt = _float_dtype(dtype)
+    dt = _creation.dtype_arg("randn", dtype)
     _not_implemented("normal_kernel_cpu", dt)
-    return _creation._factory(size, dt, device, requires_grad,
+    return _creation._factory("randn", size, dt, device, requires_grad,
                               _sampler(lambda s, d: _standard_normal(rng, s, d)))
 
 
@@ -223,9 +219,9 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     if high is None or size is None:
         raise TypeError("randint() missing required arguments 'high' and 'size'")
     rng = _rng(generator, "randint")
-    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
-    return _creation._factory((size,) if isinstance(size, builtins.int) else (tuple(size),),
-                              dt, device, requires_grad,
+    dt = _creation.dtype_arg("randint", dtype, _dtype.int64)
+    return _creation._factory("randint", (size,) if isinstance(size, builtins.int)
+                              else (tuple(size),), dt, device, requires_grad,
                               _sampler(lambda s, d: _integers(rng, low, high, s, d)))
 
 
@@ -234,8 +230,8 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
              requires_grad=False, pin_memory=False):
     """A random permutation of 0..n-1."""
     rng = _rng(generator, "randperm")
-    dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
-    return _creation._factory((n,), dt, device, requires_grad,
+    dt = _creation.dtype_arg("randperm", dtype, _dtype.int64)
+    return _creation._factory("randperm", (n,), dt, device, requires_grad,
                               _sampler(lambda s, d: rng.permutation(s[0]).astype(d.np)))
 
 
@@ -314,10 +310,10 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
                             "(float mean, float std, tuple of ints size)")
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {_fmt(std)}")
-        dt = _float_dtype(dtype)
+        dt = _creation.dtype_arg("normal", dtype)
         _not_implemented("normal_kernel_cpu", dt)
         return _creation._factory(
-            size, dt, device, requires_grad,
+            "normal", (size,), dt, device, requires_grad,
             _sampler(lambda s, d: (mean + std * _standard_normal(rng, s, d)).astype(d.np)))
     dt = _dtype.result_type_of(tensors)
     _not_implemented("normal_kernel_cpu", dt)

@@ -1,15 +1,30 @@
-"""Shape ops. View ops (``is_view = True``) return arrays sharing memory with their input."""
+"""Shape and data-movement ops: views, joins, splits, repeats, flips and rolls.
+
+View ops (``is_view = True``) return arrays sharing memory with their input, computed with array
+methods only (so the in-place machinery can replay them on a raw array); joins, flips, rolls and
+repeats return copies, as in PyTorch.
+"""
+import warnings
+
+from .. import _dtype
+from .._tensor import Size, Tensor, _wrap_dim
 from ..autograd.function import Function
-from ._registry import export, method
+from ..autograd.grad_mode import STATE
+from ._inplace import _check_leaf
+from ._registry import export, function, method
 from ._util import infer_shape, normalize_dims, shape_arg
 
 
+# ---- views -------------------------------------------------------------------------------------
 def _view_array(a, shape):
     """``a`` reshaped without copying, or None when its strides do not allow it."""
     try:
         return a.reshape(shape, copy=False)
     except ValueError:
         return None
+    except TypeError:  # CuPy has no ``copy=``: its reshape copies only when it must
+        out = a.reshape(shape)
+        return out if out.data.ptr == a.data.ptr else None
 
 
 class View(Function):
@@ -42,11 +57,23 @@ class Reshape(Function):
     @staticmethod
     def forward(ctx, a, shape):
         ctx.in_shape = a.shape
-        return ctx.xp.reshape(a, shape).copy()
+        return a.reshape(shape).copy()
 
     @staticmethod
     def backward(ctx, grad):
         return grad.reshape(ctx.in_shape)
+
+
+class ViewDtype(Function):
+    """The same bytes read as another dtype (never differentiable, as in PyTorch)."""
+    raw = True
+    is_view = True
+    differentiable = False
+    label = "view(dtype)"
+
+    @staticmethod
+    def forward(ctx, a, dtype):
+        return a.view(dtype)
 
 
 class Expand(Function):
@@ -73,38 +100,578 @@ class Permute(Function):
     @staticmethod
     def forward(ctx, a, dims):
         ctx.dims = dims
-        return ctx.xp.transpose(a, dims)
+        return a.transpose(dims)
 
     @staticmethod
     def backward(ctx, grad):
         inverse = [0] * len(ctx.dims)
         for i, d in enumerate(ctx.dims):
             inverse[d] = i
-        return grad.permute(inverse)
+        return Permute.apply(grad, dims=tuple(inverse))
 
 
+class Slice(Function):
+    """``a[index]`` for a basic index (a tuple of ints and slices): narrow, select."""
+    raw = True
+    is_view = True
+    label = "a[index]"
+    backward_rule = "grad_a = zeros(a.shape) with grad placed at index"
+
+    @staticmethod
+    def forward(ctx, a, index):
+        ctx.in_shape, ctx.index = a.shape, index
+        return a[index]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return SliceBackward.apply(grad, shape=ctx.in_shape, index=ctx.index)
+
+
+class SliceBackward(Function):
+    """Scatter ``g`` into zeros of ``shape`` at a basic index: the gradient of a slice."""
+    raw = True
+    label = "zeros[index] = g"
+    backward_rule = "grad_g = grad[index]"
+
+    @staticmethod
+    def forward(ctx, g, shape, index):
+        ctx.index = index
+        out = ctx.xp.zeros(shape, dtype=g.dtype)
+        out[index] = g
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Slice.apply(grad, index=ctx.index)
+
+
+def _piece_index(dim, piece):
+    """The basic index selecting ``piece`` (an int, or a (start, stop) pair) along ``dim``."""
+    at = piece if isinstance(piece, int) else slice(*piece)
+    return (slice(None),) * dim + (at,)
+
+
+class Split(Function):
+    """Pieces of ``a`` along ``dim``: (start, stop) ranges (split, chunk) or indices (unbind)."""
+    raw = True
+    is_view = True
+    multi_output_view = True
+    label = "split"
+    backward_rule = "grad_a = cat(grads, dim) (stack for unbind)"
+
+    @staticmethod
+    def forward(ctx, a, dim, pieces):
+        ctx.in_shape, ctx.dim, ctx.pieces = a.shape, dim, pieces
+        return tuple(a[_piece_index(dim, p)] for p in pieces)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        dim, pieces = ctx.dim, ctx.pieces
+        if pieces and isinstance(pieces[0], int):
+            if list(pieces) == list(range(ctx.in_shape[dim])):
+                return stack(grads, dim)
+        elif [p[0] for p in pieces[1:]] == [p[1] for p in pieces[:-1]] and \
+                pieces[0][0] == 0 and pieces[-1][1] == ctx.in_shape[dim]:
+            return cat(grads, dim)
+        total = None
+        for g, p in zip(grads, pieces):
+            part = SliceBackward.apply(g, shape=ctx.in_shape, index=_piece_index(dim, p))
+            total = part if total is None else total + part
+        return total
+
+
+class Unfold(Function):
+    """Tensor.unfold: sliding windows along ``dim`` as a new last dim (a strided view)."""
+    raw = True
+    is_view = True
+    label = "unfold"
+    backward_rule = "grad_a = sum of grad's windows placed back at their offsets"
+
+    @staticmethod
+    def forward(ctx, a, dim, size, step):
+        ctx.in_shape, ctx.dim, ctx.size, ctx.step = a.shape, dim, size, step
+        if a.ndim == 0:
+            return a.reshape(1)
+        count = (a.shape[dim] - size) // step + 1
+        shape = a.shape[:dim] + (count,) + a.shape[dim + 1:] + (size,)
+        strides = a.strides[:dim] + (a.strides[dim] * step,) + a.strides[dim + 1:] + \
+            (a.strides[dim],)
+        return ctx.xp.lib.stride_tricks.as_strided(a, shape, strides)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return UnfoldBackward.apply(grad, shape=ctx.in_shape, dim=ctx.dim, size=ctx.size,
+                                    step=ctx.step)
+
+
+class UnfoldBackward(Function):
+    """Sum sliding windows back into an array of ``shape``: the gradient of unfold."""
+    raw = True
+    label = "fold windows"
+    backward_rule = "grad_g = grad.unfold(dim, size, step)"
+
+    @staticmethod
+    def forward(ctx, g, shape, dim, size, step):
+        ctx.dim, ctx.size, ctx.step = dim, size, step
+        if len(shape) == 0:
+            return g.reshape(())
+        out = ctx.xp.zeros(shape, dtype=g.dtype)
+        count = g.shape[dim]
+        for k in range(size):
+            region = (slice(None),) * dim + (slice(k, k + (count - 1) * step + 1, step),)
+            out[region] += g[..., k]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Unfold.apply(grad, dim=ctx.dim, size=ctx.size, step=ctx.step)
+
+
+# ---- copies ------------------------------------------------------------------------------------
+class Cat(Function):
+    raw = True
+    promote = "promote"
+    label = "cat"
+    backward_rule = "grad_i = grad.split(sizes, dim)[i]"
+
+    @staticmethod
+    def forward(ctx, *arrays, dim):
+        ctx.dim = dim
+        ctx.sizes = [None if _legacy_empty(a.shape) else a.shape[dim] for a in arrays]
+        kept = [a for a, s in zip(arrays, ctx.sizes) if s is not None]
+        return ctx.xp.concatenate(kept or arrays, axis=dim if kept else 0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        sizes = [s for s in ctx.sizes if s is not None]
+        if not sizes:
+            return (grad,) * len(ctx.sizes)
+        parts = iter(grad.split(sizes, ctx.dim))
+        return tuple(next(parts) if s is not None else grad.new_zeros(0) for s in ctx.sizes)
+
+
+class Stack(Function):
+    raw = True
+    promote = "promote"
+    label = "stack"
+    backward_rule = "grad_i = grad.unbind(dim)[i]"
+
+    @staticmethod
+    def forward(ctx, *arrays, dim):
+        ctx.dim = dim
+        return ctx.xp.stack(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.unbind(ctx.dim)
+
+
+class Repeat(Function):
+    """Tensor.repeat (NumPy's tile with as many repeats as dims)."""
+    raw = True
+    label = "repeat"
+    backward_rule = "grad_a = grad summed over the repeated copies"
+
+    @staticmethod
+    def forward(ctx, a, repeats):
+        ctx.in_shape, ctx.repeats = a.shape, repeats
+        return ctx.xp.tile(a, repeats)
+
+    @staticmethod
+    def backward(ctx, grad):
+        lead = len(ctx.repeats) - len(ctx.in_shape)
+        sizes = (1,) * lead + tuple(ctx.in_shape)
+        split = [n for r, s in zip(ctx.repeats, sizes) for n in (r, s)]
+        summed = grad.reshape(split).sum(tuple(range(0, len(split), 2)))
+        return summed.reshape(ctx.in_shape)
+
+
+class RepeatInterleave(Function):
+    """Each slice along ``dim`` repeated ``repeats`` times (an int, or one count per slice)."""
+    raw = True
+    label = "repeat_interleave"
+    backward_rule = "grad_a = grad summed over each slice's copies"
+
+    @staticmethod
+    def forward(ctx, a, repeats, dim):
+        ctx.in_shape, ctx.repeats, ctx.dim = a.shape, repeats, dim
+        return ctx.xp.repeat(a, ctx.xp.asarray(repeats) if isinstance(repeats, tuple)
+                             else repeats, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        dim, shape = ctx.dim, ctx.in_shape
+        if isinstance(ctx.repeats, tuple):
+            return SegmentSum.apply(grad, repeats=ctx.repeats, dim=dim)
+        split = shape[:dim] + (shape[dim], ctx.repeats) + shape[dim + 1:]
+        return grad.reshape(split).sum(dim + 1)
+
+
+class SegmentSum(Function):
+    """Sum consecutive slices along ``dim`` in groups of ``repeats[i]``: repeat_interleave's
+    gradient."""
+    raw = True
+    label = "segment_sum"
+    backward_rule = "grad_g = grad.repeat_interleave(repeats, dim)"
+
+    @staticmethod
+    def forward(ctx, g, repeats, dim):
+        ctx.repeats, ctx.dim = repeats, dim
+        xp = ctx.xp
+        owner = xp.repeat(xp.arange(len(repeats)), xp.asarray(repeats))
+        shape = g.shape[:dim] + (len(repeats),) + g.shape[dim + 1:]
+        out = xp.zeros(shape, dtype=g.dtype)
+        xp.add.at(xp.moveaxis(out, dim, 0), owner, xp.moveaxis(g, dim, 0))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return RepeatInterleave.apply(grad, repeats=ctx.repeats, dim=ctx.dim)
+
+
+class Flip(Function):
+    raw = True
+    label = "flip"
+    backward_rule = "grad_a = grad.flip(dims)"
+
+    @staticmethod
+    def forward(ctx, a, dims):
+        ctx.dims = dims
+        return a[tuple(slice(None, None, -1) if i in dims else slice(None)
+                       for i in range(a.ndim))].copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Flip.apply(grad, dims=ctx.dims)
+
+
+class Roll(Function):
+    raw = True
+    label = "roll"
+    backward_rule = "grad_a = grad.roll(-shifts, dims)"
+
+    @staticmethod
+    def forward(ctx, a, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        return ctx.xp.roll(a, shifts, axis=dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Roll.apply(grad, shifts=tuple(-s for s in ctx.shifts), dims=ctx.dims)
+
+
+# ---- helpers -----------------------------------------------------------------------------------
+def _dim(dim, ndim):
+    return _wrap_dim(int(dim), ndim)
+
+
+def _dims_arg(dims):
+    """``f(0, 1)``, ``f((0, 1))`` and ``f(0)`` as a tuple of ints."""
+    if isinstance(dims, (int, Tensor)):
+        return (int(dims),)
+    return tuple(int(d) for d in dims)
+
+
+def _ints(x):
+    return "[" + ", ".join(str(int(s)) for s in x) + "]"
+
+
+def _legacy_empty(shape):
+    """A 1-D tensor of size 0, which cat skips whatever the other tensors' shapes (legacy)."""
+    return len(shape) == 1 and shape[0] == 0
+
+
+def _as_int_list(x):
+    """A Tensor or sequence of ints as a Python list."""
+    return x.tolist() if isinstance(x, Tensor) else [int(v) for v in x]
+
+
+def _tensor_list(op, tensors, msg=None):
+    """Check ``tensors`` is a non-empty sequence of Tensors, with PyTorch's errors."""
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                        f"not {type(tensors).__name__}")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
+    if not tensors:
+        if msg is None:
+            raise ValueError(f"torch.{op}(): expected a non-empty list of Tensors")
+        raise RuntimeError(msg)
+    return list(tensors)
+
+
+# ---- view, reshape, permute ------------------------------------------------------------------
 @method
 def view(self, *shape):
-    return View.apply(self, shape=infer_shape(shape_arg(shape), self.numel()))
+    """``view(*shape)`` shares memory with different sizes; ``view(dtype)`` reinterprets bits."""
+    if len(shape) >= 1 and isinstance(shape[0], _dtype.dtype):
+        if len(shape) > 1:
+            raise TypeError("view() received an invalid combination of arguments - got "
+                            f"(torch.dtype, {type(shape[1]).__name__}), but expected one of:\n"
+                            " * (torch.dtype dtype)\n * (tuple of ints size)\n")
+        return _view_dtype(self, shape[0])
+    return View.apply(self, shape=_target_shape(shape_arg(shape), self.numel()))
+
+
+def _target_shape(shape, numel):
+    """``shape`` with its -1 resolved against ``numel`` elements (PyTorch's errors)."""
+    if numel == 0 and -1 in shape and 0 in shape:
+        raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {_ints(shape)} "
+                           "because the unspecified dimension size -1 can be any value and is "
+                           "ambiguous")
+    return infer_shape(shape, numel)
+
+
+def _view_dtype(self, dtype):
+    old, new = self._data.dtype.itemsize, dtype.itemsize
+    if old != new:
+        what = f"to view {self.dtype._short} as {dtype._short} (different element sizes)"
+        if self.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        stride = self._data.strides[-1] // old
+        if stride != 1 and self.shape[-1] != 1:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {stride}")
+        if new > old and self.shape[-1] % (new // old):
+            raise RuntimeError(f"self.size(-1) must be divisible by {new // old} {what}, but "
+                               f"got {self.shape[-1]}")
+    return ViewDtype.apply(self, dtype=dtype.np)
 
 
 @export
 def reshape(input, *shape):
-    shape = infer_shape(shape_arg(shape), input.numel())
+    shape = _target_shape(shape_arg(shape), input.numel())
     if _view_array(input._data, shape) is not None:
         return View.apply(input, shape=shape)
     return Reshape.apply(input, shape=shape)
 
 
 @method
+def view_as(self, other):
+    return view(self, other.shape)
+
+
+@method
+def reshape_as(self, other):
+    return reshape(self, other.shape)
+
+
+@export
+def permute(input, *dims):
+    dims = shape_arg(dims)
+    if len(dims) != input.ndim:
+        raise RuntimeError(
+            "permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            f"length of the desired ordering of dimensions i.e. input.dim() = {input.ndim} is "
+            f"not equal to len(dims) = {len(dims)}")
+    return Permute.apply(input, dims=_permutation(dims, input.ndim))
+
+
+def _permutation(dims, ndim):
+    wrapped = tuple(_dim(d, ndim) for d in dims)
+    if len(set(wrapped)) != len(wrapped):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return wrapped
+
+
+def _swapped(ndim, dim0, dim1):
+    d0, d1 = _dim(dim0, ndim), _dim(dim1, ndim)
+    if ndim == 0:
+        return ()
+    dims = list(range(ndim))
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return tuple(dims)
+
+
+@export(aliases=("swapaxes", "swapdims"))
+def transpose(input, dim0, dim1):
+    return Permute.apply(input, dims=_swapped(input.ndim, dim0, dim1))
+
+
+@export
+def t(input):
+    """Transpose a matrix; 0-D and 1-D tensors are returned as views of themselves."""
+    if input.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                           f"{input.ndim}D")
+    return Permute.apply(input, dims=tuple(range(input.ndim))[::-1])
+
+
+def _T(self):
+    if self.ndim != 2:
+        warnings.warn(
+            "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+            "deprecated and it will throw an error in a future release. Consider `x.mT` to "
+            "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` "
+            "to reverse the dimensions of a tensor.", UserWarning, stacklevel=2)
+    return Permute.apply(self, dims=tuple(range(self.ndim))[::-1])
+
+
+def _matrix_transpose(self, what):
+    if self.ndim < 2:
+        raise RuntimeError(f"tensor.{what} is only supported on matrices or batches of "
+                           f"matrices. Got {self.ndim}-D tensor.")
+    return transpose(self, -2, -1)
+
+
+def _conj(x):
+    return x.conj() if x.is_complex() else x
+
+
+def _H(self):
+    if self.ndim != 2:
+        hint = " For batches of matrices, consider using tensor.mH" if self.ndim > 2 else ""
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
+                           f"{self.ndim}-D tensor.{hint}")
+    return _conj(transpose(self, 0, 1))
+
+
+@export
+def adjoint(input):
+    """The conjugate transpose of the last two dims."""
+    return _conj(_matrix_transpose(input, "adjoint()"))
+
+
+method(property(_T), name="T")
+method(property(lambda self: _matrix_transpose(self, "mT")), name="mT")
+method(property(_H), name="H")
+method(property(lambda self: _conj(_matrix_transpose(self, "mH"))), name="mH")
+
+
+@export(aliases=("moveaxis",))
+def movedim(input, source, destination):
+    ndim = input.ndim
+    src, dst = _dims_arg(source), _dims_arg(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({_ints(src)} "
+                           f"dims) should contain the same number of dims as destination "
+                           f"({_ints(dst)} dims)")
+    src = tuple(_dim(d, ndim) for d in src)
+    dst = tuple(_dim(d, ndim) for d in dst)
+    for name, ds in (("source", src), ("destination", dst)):
+        if len(set(ds)) != len(ds):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({_ints(ds)})")
+    order = [None] * ndim
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(d for d in range(ndim) if d not in src)
+    return Permute.apply(input, dims=tuple(o if o is not None else next(rest) for o in order))
+
+
+# ---- squeeze, unsqueeze, flatten ---------------------------------------------------------------
+@export
+def squeeze(input, dim=None):
+    shape = input.shape
+    if dim is None:
+        dims = range(input.ndim)
+    else:
+        dims = normalize_dims(dim, input.ndim)
+    new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
+    return View.apply(input, shape=new)
+
+
+@export
+def unsqueeze(input, dim):
+    dim = _wrap_dim(int(dim), input.ndim + 1)
+    shape = tuple(input.shape)
+    return View.apply(input, shape=shape[:dim] + (1,) + shape[dim:])
+
+
+@export
+def flatten(input, start_dim=0, end_dim=-1):
+    """Merge dims start_dim..end_dim into one (a view when the strides allow it)."""
+    if input.ndim == 0:
+        return reshape(input, 1)
+    start, end = _dim(start_dim, input.ndim), _dim(end_dim, input.ndim)
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if start == end:
+        return input
+    shape = tuple(input.shape)
+    return reshape(input, shape[:start] + (-1,) + shape[end + 1:])
+
+
+@export
+def unflatten(input, dim, sizes):
+    dim = _dim(dim, input.ndim)
+    sizes = tuple(int(s) for s in sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    size = input.shape[dim]
+    try:
+        sizes = infer_shape(sizes, size)
+    except RuntimeError as e:
+        if sizes.count(-1) > 1:
+            raise RuntimeError(f"unflatten got an unexpected error:\n{e}") from None
+        raise RuntimeError(f"unflatten: Provided sizes {_ints(sizes)} don't multiply up to the "
+                           f"size of dim {dim} ({size}) in the input tensor") from None
+    shape = tuple(input.shape)
+    return View.apply(input, shape=shape[:dim] + sizes + shape[dim + 1:])
+
+
+@export
+def ravel(input):
+    return reshape(input, -1)
+
+
+# ---- in-place metadata ops ------------------------------------------------------------------
+def _become(self, new):
+    """Give ``self`` the array and autograd history of its own view ``new`` (an in-place
+    metadata change such as ``unsqueeze_``), and bump the shared version counter."""
+    if STATE.enabled and self._requires_grad:
+        _check_leaf(self)
+        vf = self._view_fn
+        if vf is not None and getattr(vf[1], "multi_output_view", False):
+            name = "Unbind" if isinstance(vf[3]["pieces"][0], int) else "Split"
+            raise RuntimeError(
+                f"Output {vf[4]} of {name} is a view and is being modified inplace. This view "
+                "is the output of a function that returns multiple views. Such functions do "
+                "not allow the output views to be modified inplace. You should replace the "
+                "inplace operation by an out-of-place one.")
+    self._data = new._data
+    if new._requires_grad:
+        self._grad_fn, self._output_nr = new._grad_fn, new._output_nr
+    if self._base is not None:
+        self._view_fn = new._view_fn
+    self._vc[0] += 1
+    return self
+
+
+@method
+def squeeze_(self, dim=None):
+    return _become(self, squeeze(self, dim))
+
+
+@method
+def unsqueeze_(self, dim):
+    return _become(self, unsqueeze(self, dim))
+
+
+@method
+def t_(self):
+    return _become(self, t(self))
+
+
+@method
+def transpose_(self, dim0, dim1):
+    return _become(self, transpose(self, dim0, dim1))
+
+
+@method(aliases=("swapaxes_", "swapdims_"))
+def _swap_(self, dim0, dim1):
+    return transpose_(self, dim0, dim1)
+
+
+# ---- broadcasting ------------------------------------------------------------------------------
+@method
 def expand(self, *sizes):
     sizes = shape_arg(sizes)
     if len(sizes) < self.ndim:
         raise RuntimeError(
-            f"expand(torch.FloatTensor{{[{', '.join(map(str, self.shape))}]}}, size=[" +
-            ", ".join(map(str, sizes)) + "]): the number of sizes provided "
-            f"({len(sizes)}) must be greater or equal to the number of dimensions in the tensor "
-            f"({self.ndim})")
+            f"expand(torch.{self.dtype._short}Tensor{{{_ints(self.shape)}}}, size="
+            f"{_ints(sizes)}): the number of sizes provided ({len(sizes)}) must be greater or "
+            f"equal to the number of dimensions in the tensor ({self.ndim})")
     lead = len(sizes) - self.ndim
     shape = []
     for i, s in enumerate(sizes):
@@ -117,8 +684,7 @@ def expand(self, *sizes):
         elif cur != 1 and cur != s:
             raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing "
                                f"size ({cur}) at non-singleton dimension {i}.  Target sizes: "
-                               f"[{', '.join(map(str, sizes))}].  Tensor sizes: "
-                               f"[{', '.join(map(str, self.shape))}]")
+                               f"{_ints(sizes)}.  Tensor sizes: {_ints(self.shape)}")
         shape.append(s)
     shape = tuple(shape)
     if shape == self._data.shape:
@@ -126,27 +692,436 @@ def expand(self, *sizes):
     return Expand.apply(self, shape=shape)
 
 
+@method
+def expand_as(self, other):
+    return expand(self, other.shape)
+
+
 @export
-def permute(input, *dims):
-    dims = shape_arg(dims)
-    if len(dims) != input.ndim:
-        raise RuntimeError(
-            "permute(sparse_coo): number of dimensions in the tensor input does not match the "
-            f"length of the desired ordering of dimensions i.e. input.dim() = {input.ndim} is "
-            f"not equal to len(dims) = {len(dims)}")
-    return Permute.apply(input, dims=normalize_dims_ordered(dims, input.ndim))
+def broadcast_to(input, size):
+    return expand(input, size)
 
 
-def normalize_dims_ordered(dims, ndim):
-    wrapped = tuple(normalize_dims(d, ndim)[0] for d in dims)
-    if len(set(wrapped)) != len(wrapped):
-        raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return wrapped
+@function
+def broadcast_shapes(*shapes):
+    """The shape all ``shapes`` broadcast to (ints count as 1-D shapes)."""
+    result = []
+    for i, s in enumerate(shapes):
+        s = (int(s),) if isinstance(s, int) else tuple(int(d) for d in s)
+        if len(s) > len(result):
+            result = [1] * (len(s) - len(result)) + result
+        for k in range(1, len(s) + 1):
+            if s[-k] == result[-k] or s[-k] == 1:
+                continue
+            if result[-k] != 1:
+                raise RuntimeError(
+                    f"Attempting to broadcast a dimension of length {s[-k]} at {-k}! "
+                    f"Mismatching argument at index {i} had {s}; but expected shape should be "
+                    f"broadcastable to {_ints(result)}")
+            result[-k] = s[-k]
+    return Size(result)
 
 
-@export(aliases=("swapaxes", "swapdims"))
-def transpose(input, dim0, dim1):
-    dims = list(range(input.ndim))
-    d0, d1 = normalize_dims(dim0, input.ndim)[0], normalize_dims(dim1, input.ndim)[0]
-    dims[d0], dims[d1] = dims[d1], dims[d0]
-    return Permute.apply(input, dims=tuple(dims))
+@function
+def broadcast_tensors(*tensors):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tensors[0]
+    shape = ()
+    for t in tensors:
+        shape = _broadcast_pair(shape, tuple(t.shape))
+    return tuple(expand(t, shape) for t in tensors)
+
+
+def _broadcast_pair(a, b):
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+    out = []
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b "
+                               f"({y}) at non-singleton dimension {i}")
+        out.append(y if x == 1 else x)
+    return tuple(out)
+
+
+def _atleast(tensors, fn):
+    if len(tensors) == 1 and isinstance(tensors[0], Tensor):
+        return fn(tensors[0])
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tensors[0]
+    return tuple(fn(t) for t in tensors)
+
+
+def _at_least_1d(x):
+    return reshape(x, 1) if x.ndim == 0 else x
+
+
+def _at_least_2d(x):
+    return reshape(x, (1,) * (2 - x.ndim) + tuple(x.shape)) if x.ndim < 2 else x
+
+
+def _at_least_3d(x):
+    if x.ndim == 0:
+        return reshape(x, 1, 1, 1)
+    if x.ndim == 1:
+        return reshape(x, 1, x.shape[0], 1)
+    return unsqueeze(x, 2) if x.ndim == 2 else x
+
+
+@function
+def atleast_1d(*tensors):
+    return _atleast(tensors, _at_least_1d)
+
+
+@function
+def atleast_2d(*tensors):
+    return _atleast(tensors, _at_least_2d)
+
+
+@function
+def atleast_3d(*tensors):
+    return _atleast(tensors, _at_least_3d)
+
+
+# ---- joining -----------------------------------------------------------------------------------
+@function(aliases=("concat", "concatenate"))
+def cat(tensors, dim=0):
+    """Concatenate along ``dim``; 1-D tensors of size 0 are skipped (PyTorch's legacy rule)."""
+    tensors = _tensor_list("cat", tensors)
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
+                               "concatenated")
+    kept = [(i, t) for i, t in enumerate(tensors) if not _legacy_empty(t.shape)]
+    if not kept:
+        return Cat.apply(*tensors, dim=0)
+    ref = kept[0][1]
+    dim = _dim(dim, ref.ndim)
+    for i, t in kept[1:]:
+        if t.ndim != ref.ndim:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} "
+                               f"and {t.ndim}")
+        for d in range(ref.ndim):
+            if d != dim and t.shape[d] != ref.shape[d]:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {dim}. Expected size "
+                    f"{ref.shape[d]} but got size {t.shape[d]} for tensor number {i} in the "
+                    "list.")
+    return Cat.apply(*tensors, dim=dim)
+
+
+@function
+def stack(tensors, dim=0):
+    tensors = _tensor_list("stack", tensors, "stack expects a non-empty TensorList")
+    shape = tensors[0].shape
+    for i, t in enumerate(tensors[1:], 1):
+        if t.shape != shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{_ints(shape)} at entry 0 and {_ints(t.shape)} at entry {i}")
+    return Stack.apply(*tensors, dim=_dim(dim, len(shape) + 1))
+
+
+def _nonempty(op, tensors):
+    return _tensor_list(op, tensors, f"{op} expects a non-empty TensorList")
+
+
+@function
+def hstack(tensors):
+    tensors = [_at_least_1d(t) for t in _nonempty("hstack", tensors)]
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+@function(aliases=("row_stack",))
+def vstack(tensors):
+    return cat([_at_least_2d(t) for t in _nonempty("vstack", tensors)], 0)
+
+
+@function
+def dstack(tensors):
+    return cat([_at_least_3d(t) for t in _nonempty("dstack", tensors)], 2)
+
+
+@function
+def column_stack(tensors):
+    tensors = _nonempty("column_stack", tensors)
+    return cat([reshape(t, -1, 1) if t.ndim <= 1 else t for t in tensors], 1)
+
+
+# ---- splitting ---------------------------------------------------------------------------------
+def _split_ranges(size, step):
+    return [(s, min(s + step, size)) for s in range(0, size, step)] or [(0, 0)]
+
+
+@export
+def split(tensor, split_size_or_sections, dim=0):
+    """Views of consecutive pieces along ``dim``: of one size (the last may be shorter), or of
+    the listed sizes."""
+    if tensor.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    dim = _dim(dim, tensor.ndim)
+    size = tensor.shape[dim]
+    sections = split_size_or_sections
+    if isinstance(sections, (int, Tensor)) and not (isinstance(sections, Tensor)
+                                                    and sections.ndim):
+        step = int(sections)
+        if step < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got "
+                               f"split_size={step}")
+        if step == 0 and size != 0:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
+                               f"dimension size of {size}")
+        return Split.apply(tensor, dim=dim, pieces=tuple(_split_ranges(size, max(step, 1))))
+    sizes = _as_int_list(sections)
+    if sum(sizes) != size or any(s < 0 for s in sizes):
+        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} "
+                           f"(input tensor's size at dimension {dim}), but got "
+                           f"split_sizes={_ints(sizes)}")
+    bounds, start = [], 0
+    for s in sizes:
+        bounds.append((start, start + s))
+        start += s
+    return Split.apply(tensor, dim=dim, pieces=tuple(bounds))
+
+
+@export
+def chunk(input, chunks, dim=0):
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    if input.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    dim = _dim(dim, input.ndim)
+    size = input.shape[dim]
+    if size == 0:
+        return Split.apply(input, dim=dim, pieces=((0, 0),) * chunks)
+    return split(input, -(-size // chunks), dim)
+
+
+@export
+def unbind(input, dim=0):
+    if input.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    dim = _dim(dim, input.ndim)
+    return Split.apply(input, dim=dim, pieces=tuple(range(input.shape[dim])))
+
+
+@export
+def tensor_split(input, indices_or_sections, dim=0):
+    """Split into n near-equal pieces (an int) or at the given indices (a list)."""
+    if input.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
+                           "tensor with 0 dims")
+    arg = indices_or_sections
+    if isinstance(arg, Tensor):
+        if arg.dtype is not _dtype.int64:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to have dtype "
+                               f"of long, but got {arg.dtype._short}")
+        arg = arg.item() if arg.ndim == 0 else arg.tolist()
+    dim = _dim(dim, input.ndim)
+    size = input.shape[dim]
+    if isinstance(arg, int):
+        if arg <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {arg}")
+        base, extra = divmod(size, arg)
+        starts = [i * base + min(i, extra) for i in range(arg + 1)]
+        return Split.apply(input, dim=dim, pieces=tuple(zip(starts[:-1], starts[1:])))
+    cuts = [0] + [int(i) for i in arg] + [size]
+    pieces = tuple(slice(a, b).indices(size)[:2] for a, b in zip(cuts[:-1], cuts[1:]))
+    return Split.apply(input, dim=dim, pieces=tuple((a, max(a, b)) for a, b in pieces))
+
+
+def _directional_split(op, input, arg, dim, min_dims):
+    if input.ndim < min_dims:
+        raise RuntimeError(f"torch.{op} requires a tensor with at least {min_dims} dimension, "
+                           f"but got a tensor with {input.ndim} dimensions!")
+    size = input.shape[dim]
+    if isinstance(arg, int) and (arg == 0 or size % arg):
+        raise RuntimeError(f"torch.{op} attempted to split along dimension {dim}, but the size "
+                           f"of the dimension {size} is not divisible by the split_size {arg}!")
+    return tensor_split(input, arg, dim)
+
+
+@export
+def hsplit(input, indices_or_sections):
+    return _directional_split("hsplit", input, indices_or_sections, 1 if input.ndim > 1 else 0,
+                              1)
+
+
+@export
+def vsplit(input, indices_or_sections):
+    return _directional_split("vsplit", input, indices_or_sections, 0, 2)
+
+
+@export
+def dsplit(input, indices_or_sections):
+    return _directional_split("dsplit", input, indices_or_sections, 2, 3)
+
+
+@export
+def narrow(input, dim, start, length):
+    if input.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    dim = _dim(dim, input.ndim)
+    size, start, length = input.shape[dim], int(start), int(length)
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], "
+                         f"but got {start})")
+    if start < 0:
+        start += size
+    if start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
+                           f"({size}).")
+    return Slice.apply(input, index=_piece_index(dim, (start, start + length)))
+
+
+@export
+def select(input, dim, index):
+    if input.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    dim = _dim(dim, input.ndim)
+    size, index = input.shape[dim], int(index)
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{_ints(input.shape)} at dimension {dim}")
+    return Slice.apply(input, index=_piece_index(dim, index % size))
+
+
+@method
+def unfold(self, dimension, size, step):
+    """Windows of ``size`` elements every ``step`` along ``dimension``, as a new last dim."""
+    dim = _dim(dimension, self.ndim)
+    length = self.shape[dim] if self.ndim else 1
+    if size > length:
+        raise RuntimeError(f"maximum size for tensor at dimension {dim} is {length} but size "
+                           f"is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    return Unfold.apply(self, dim=dim, size=int(size), step=int(step))
+
+
+# ---- repeating ---------------------------------------------------------------------------------
+@method
+def repeat(self, *repeats):
+    repeats = shape_arg(repeats)
+    if len(repeats) < self.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                           "of dimensions of tensor")
+    shape = (1,) * (len(repeats) - self.ndim) + tuple(self.shape)
+    out_shape = [r * s for r, s in zip(repeats, shape)]
+    for n in out_shape:
+        if n < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: "
+                               f"{_ints(out_shape)}")
+    return Repeat.apply(self, repeats=repeats)
+
+
+@export
+def tile(input, dims):
+    dims = _dims_arg(dims)
+    return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
+
+
+@export
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Repeat each element (or slice along ``dim``) ``repeats`` times."""
+    if repeats is None:  # torch.repeat_interleave(repeats): indices repeated
+        counts = _check_repeats(input)
+        from .._creation import arange
+        index = arange(len(counts), dtype=_dtype.int64, device=input.device)
+        return RepeatInterleave.apply(index, repeats=tuple(counts), dim=0)
+    if dim is None:
+        input, dim = reshape(input, -1), 0
+    dim = _dim(dim, input.ndim)
+    size = input.shape[dim] if input.ndim else 1
+    if isinstance(repeats, Tensor) and repeats.numel() != 1:
+        counts = _check_repeats(repeats)
+        if len(counts) != size:
+            raise RuntimeError(f"repeats must have the same size as input along dim, but got "
+                               f"repeats.size(0) = {len(counts)} and input.size({dim}) = {size}")
+        if output_size is not None and output_size != sum(counts):
+            raise RuntimeError("allocated size does not match required size")
+        return RepeatInterleave.apply(input, repeats=tuple(counts), dim=dim)
+    if isinstance(repeats, Tensor):
+        _check_repeats(repeats)
+    repeats = int(repeats)
+    if repeats < 0:
+        raise RuntimeError("Repeats must be non-negative")
+    if output_size is not None and output_size != size * repeats:
+        raise RuntimeError(f"repeat_interleave: Invalid output_size, expected {size * repeats} "
+                           f"but got {output_size}")
+    return RepeatInterleave.apply(input, repeats=repeats, dim=dim)
+
+
+def _check_repeats(repeats):
+    if repeats.ndim > 1:
+        raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+    if repeats.dtype not in (_dtype.int64, _dtype.int32):
+        raise NotImplementedError(f'"repeat_interleave_cpu" not implemented for '
+                                  f"'{repeats.dtype._short}'")
+    counts = [int(c) for c in repeats.reshape(-1).tolist()]
+    if any(c < 0 for c in counts):
+        raise RuntimeError("repeats can not be negative")
+    return counts
+
+
+# ---- flips and rolls ---------------------------------------------------------------------------
+@export
+def flip(input, *dims):
+    dims = normalize_dims(shape_arg(dims), input.ndim)
+    return Flip.apply(input, dims=dims)
+
+
+@export
+def fliplr(input):
+    if input.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, 1)
+
+
+@export
+def flipud(input):
+    if input.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, 0)
+
+
+@export
+def roll(input, shifts, dims=None):
+    """Shift elements cyclically along ``dims`` (over the flattened tensor when dims is None)."""
+    shifts = _dims_arg(shifts)
+    if dims is None:
+        if len(shifts) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
+                               "dims:0")
+        return Roll.apply(input, shifts=shifts, dims=None)
+    dims = _dims_arg(dims)
+    if not shifts:
+        raise RuntimeError("`shifts` required")
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"
+                           f"{len(dims)}")
+    return Roll.apply(input, shifts=shifts, dims=tuple(_dim(d, input.ndim) for d in dims))
+
+
+@export
+def rot90(input, k=1, dims=(0, 1)):
+    """Rotate by 90 degrees ``k`` times in the plane of ``dims``, from the first towards the
+    second."""
+    dims = _dims_arg(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.ndim}")
+    d0, d1 = _dim(dims[0], input.ndim), _dim(dims[1], input.ndim)
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and "
+                           f"dim1 = {d1}")
+    k %= 4
+    if k == 1:
+        return transpose(flip(input, d1), d0, d1)
+    if k == 2:
+        return flip(input, d0, d1)
+    if k == 3:
+        return transpose(flip(input, d0), d0, d1)
+    return input.clone()

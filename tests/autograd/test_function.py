@@ -352,3 +352,41 @@ def test_gradgradcheck_catches_a_non_differentiable_backward(torch_oracle, lib_n
 
 def test_gradcheck_error_is_a_runtime_error():
     assert issubclass(torchlite.autograd.GradcheckError, RuntimeError)
+
+
+@pytest.mark.parametrize("lib_name", ["torchlite", "torch"])
+def test_gradcheck_on_a_non_contiguous_input(torch_oracle, lib_name):
+    lib = torchlite if lib_name == "torchlite" else torch_oracle
+    x = leaf(lib, [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=False)
+    x = x.transpose(0, 1).detach().requires_grad_()
+    assert not x.is_contiguous()
+    assert lib.autograd.gradcheck(lambda a: a * a.exp(), (x,))
+
+
+@pytest.mark.parametrize("lib_name", ["torchlite", "torch"])
+def test_gradcheck_catches_a_non_reentrant_backward(torch_oracle, lib_name):
+    lib = torchlite if lib_name == "torchlite" else torch_oracle
+    calls = []
+
+    class Drifting(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            calls.append(1)
+            return grad * (2 + 1e-3 * (len(calls) > 3))
+
+    x = leaf(lib, [1.0, 2.0, 3.0])
+    error = importlib.import_module(f"{lib.__name__}.autograd.gradcheck").GradcheckError
+    with pytest.raises(error, match="Backward is not reentrant"):
+        lib.autograd.gradcheck(Drifting.apply, (x,))
+
+
+def test_gradcheck_without_inputs_requiring_grad(torch_oracle):
+    def program(lib):
+        lib.autograd.gradcheck(lambda x: x * 2, (leaf(lib, [1.0], requires_grad=False),))
+    raises_alike(program, torch_oracle, ValueError,
+                 "gradcheck expects at least one input tensor to require gradient, but none of "
+                 "them have requires_grad=True.")

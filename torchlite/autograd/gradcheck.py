@@ -30,21 +30,23 @@ def _numerical_jacobian(fn, inputs, wrt, eps):
     jac = [[np.zeros((o.numel(), inputs[i].numel())) for i in wrt] for o in base]
     for col, i in enumerate(wrt):
         data = inputs[i]._data
-        flat = data.reshape(-1)
-        for k in range(flat.size):
-            orig = flat[k].copy()
-            flat[k] = orig + eps
-            with no_grad():
-                plus = [o._host().astype(np.float64).reshape(-1) for o in
-                        _as_tuple(fn(*inputs)) if isinstance(o, Tensor)]
-            flat[k] = orig - eps
-            with no_grad():
-                minus = [o._host().astype(np.float64).reshape(-1) for o in
-                         _as_tuple(fn(*inputs)) if isinstance(o, Tensor)]
-            flat[k] = orig
+        # Index the array itself (not a reshape of it, which copies a non-contiguous input).
+        for k, idx in enumerate(np.ndindex(data.shape)):
+            orig = data[idx].copy()
+            data[idx] = orig + eps
+            plus = _flat_outputs(fn, inputs)
+            data[idx] = orig - eps
+            minus = _flat_outputs(fn, inputs)
+            data[idx] = orig
             for j in range(len(base)):
                 jac[j][col][:, k] = (plus[j] - minus[j]) / (2 * eps)
     return jac
+
+
+def _flat_outputs(fn, inputs):
+    with no_grad():
+        return [o._host().astype(np.float64).reshape(-1) for o in _as_tuple(fn(*inputs))
+                if isinstance(o, Tensor)]
 
 
 def _analytical_jacobian(fn, inputs, wrt):
@@ -78,7 +80,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     wrt = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not wrt:
         raise ValueError("gradcheck expects at least one input tensor to require gradient, but "
-                         "none of the them have requires_grad=True.")
+                         "none of them have requires_grad=True.")
     for i in wrt:
         if inputs[i].dtype.name not in ("float64", "complex128"):
             import warnings
@@ -90,12 +92,23 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     for j, (num_row, ana_row) in enumerate(zip(numerical, analytical)):
         for col, (n, a) in enumerate(zip(num_row, ana_row)):
             if not np.allclose(a, n, rtol=rtol, atol=atol, equal_nan=True):
-                msg = (f"Jacobian mismatch for output {j} with respect to input {wrt[col]},\n"
-                       f"numerical:{n}\nanalytical:{a}\n")
-                if raise_exception:
-                    raise GradcheckError(msg)
-                return False
+                return _fail(f"Jacobian mismatch for output {j} with respect to input "
+                             f"{wrt[col]},\nnumerical:{n}\nanalytical:{a}\n", raise_exception)
+    again = _analytical_jacobian(func, inputs, wrt)
+    for row, row_again in zip(analytical, again):
+        for a, b in zip(row, row_again):
+            if np.abs(a - b).max(initial=0.0) > nondet_tol:
+                return _fail("Backward is not reentrant, i.e., running backward with same input "
+                             "and grad_output multiple times gives different values, although "
+                             "analytical gradient matches numerical gradient.The tolerance for "
+                             f"nondeterminism was {nondet_tol}.", raise_exception)
     return True
+
+
+def _fail(msg, raise_exception):
+    if raise_exception:
+        raise GradcheckError(msg)
+    return False
 
 
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,

@@ -209,8 +209,6 @@ def test_in_place_on_base_is_seen_through_its_view(torch_oracle):
     same_program(program, torch_oracle)
 
 
-@pytest.mark.xfail(strict=True, reason="CopySlices.name() is 'CopySlicesBackward0'; PyTorch's "
-                   "is 'torch::autograd::CopySlices'")
 def test_copy_slices_node_name(torch_oracle):
     def program(lib):
         y = leaf(lib, [[1.0, 2.0]]) * 1

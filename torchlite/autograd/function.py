@@ -130,11 +130,14 @@ class Function(Node):
         self._materialize_grads = bool(value)
 
     def name(self):
-        return type(self)._node_name
+        """PyTorch's node name ("MulBackward0"); an op may set ``ctx.node_name`` per call (the
+        overload PyTorch would pick, e.g. "SumBackward1") or ``node_name`` on the class."""
+        return self.__dict__.get("node_name") or type(self)._node_name
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
-        cls._node_name = cls.__name__ + ("Backward0" if cls.raw else "Backward")
+        cls._node_name = cls.__dict__.get("node_name") or (
+            cls.__name__ + ("Backward0" if cls.raw else "Backward"))
 
     # ---- the hot path ---------------------------------------------------------------------
     @classmethod

@@ -107,6 +107,7 @@ class CopySlices(Function):
 
     raw = True
     promote = "promote"
+    node_name = "torch::autograd::CopySlices"
     label = "base[view] = value"
     backward_rule = "grad_base = grad with the view's region zeroed; grad_value = grad[view]"
 
@@ -132,6 +133,7 @@ class CopySlices(Function):
 
 class Fill(Function):
     raw = True
+    node_name = "FillBackward0"
     label = "fill"
     backward_rule = "grad_a = 0"
 
@@ -144,14 +146,32 @@ class Fill(Function):
         return None
 
 
+class Copy(Function):
+    """``dst.copy_(src)`` seen out of place: ``src`` broadcast and cast to ``dst``."""
+
+    raw = True
+    node_name = "CopyBackwards"
+    label = "copy"
+    backward_rule = "grad_dst = 0; grad_src = grad (summed over broadcast dims)"
+
+    @staticmethod
+    def forward(ctx, dst, src):
+        return ctx.xp.broadcast_to(src, dst.shape).astype(dst.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return None, grad
+
+
 @method
 def copy_(self, src, non_blocking=False):
     """Copy ``src`` (broadcast, cast and moved as needed) into ``self``."""
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not "
                         f"{type(src).__name__}")
-    return inplace(self, lambda old, s: s.to(device=self._device, dtype=self.dtype)
-                   .expand(self.shape), src)
+    if src._device is not self._device:
+        src = src.to(self._device)
+    return inplace(self, Copy.apply, src)
 
 
 @method
@@ -165,4 +185,11 @@ def fill_(self, value):
 
 @method
 def zero_(self):
-    return fill_(self, 0)
+    return inplace(self, lambda old: _zero(old))
+
+
+def _zero(t):
+    out = Fill.apply(t, value=0)
+    if out.grad_fn is not None:
+        out.grad_fn.node_name = "ZeroBackward0"
+    return out

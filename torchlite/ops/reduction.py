@@ -1,8 +1,51 @@
-"""Reductions over dims (int, tuple, negative) with keepdim."""
+"""Reductions over dims (int, tuple, list, negative) with keepdim, cumulative ops along a dim,
+and value-selecting reductions (max/min/median/mode over a dim) returning (values, indices).
+
+Gradients follow PyTorch: ``amax``/``amin`` and the full ``max()``/``min()``/``median()`` split
+the gradient evenly among ties; reductions over a dim send it to the selected index.
+"""
+import builtins
+import math
+
 from .. import _dtype
+from .._tensor import Tensor, _make, _wrap_dim
 from ..autograd.function import Function
-from ._registry import export, method
+from ..autograd.grad_mode import STATE
+from ._registry import EXPORTS, export, method
+from .indexing import Index, IndexScatter, along_dim_key
+from ._return_types import return_type, values_indices
 from ._util import check_tensor, keepdim_shape, normalize_dims
+
+_INT_KINDS = "bui"
+
+
+# ---- shared helpers ------------------------------------------------------------------------
+def _dims(input, dim, empty_means_all=True):
+    """``dim`` as a sorted tuple of axes or None (all): ``()``/``[]`` mean all dims (PyTorch's
+    rule, unless ``empty_means_all`` is False), and any valid dim of a 0-d input means all."""
+    dims = normalize_dims(dim, input.ndim)
+    if input.ndim == 0 or (dims == () and empty_means_all):
+        return None
+    return dims
+
+
+def _one_dim(name, input, dim):
+    """A single int ``dim``, wrapped; PyTorch's TypeError for tuples and lists."""
+    if isinstance(dim, (tuple, list)) or isinstance(dim, builtins.bool):
+        raise TypeError(f"{name}(): argument 'dim' (position 2) must be int, not "
+                        f"{type(dim).__name__}")
+    return _wrap_dim(int(dim), input.ndim)
+
+
+def _reduced_shape(shape, dims):
+    if dims is None:
+        return ()
+    return tuple(s for i, s in enumerate(shape) if i not in dims)
+
+
+def _finish(out, in_shape, dims, keepdim):
+    """A keepdims result reshaped to PyTorch's output shape."""
+    return out if keepdim else out.reshape(_reduced_shape(in_shape, dims))
 
 
 def _expand_back(grad, in_shape, dims, keepdim):
@@ -12,6 +55,38 @@ def _expand_back(grad, in_shape, dims, keepdim):
     return grad.expand(in_shape)
 
 
+def _np_dtype(dtype):
+    return None if dtype is None else _dtype.to_dtype(dtype).np
+
+
+def _int_to_int64(a, dtype):
+    """PyTorch's accumulation dtype: bool and integer inputs sum/prod/cumsum to int64."""
+    return "int64" if dtype is None and a.dtype.kind in _INT_KINDS else dtype
+
+
+def _check_nonempty(name, input, dims):
+    """PyTorch's errors for reductions without identity (max, amin, argmax, ...) on empties."""
+    if dims is None:
+        if input.numel() == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
+                               "input.numel() == 0. Specify the reduction dim with the 'dim' "
+                               "argument.")
+        return
+    for d in dims:
+        if input.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
+def _require_float(name, input, message):
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError(message.format(name=name, dtype=input.dtype._short))
+
+
+def _count(in_shape, dims):
+    return math.prod(in_shape) if dims is None else math.prod(in_shape[d] for d in dims)
+
+
+# ---- sum, mean -----------------------------------------------------------------------------
 class Sum(Function):
     raw = True
     label = "sum(a)"
@@ -20,9 +95,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, a, dim=None, keepdim=False, dtype=None):
         ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dim, keepdim
-        if dtype is None and a.dtype.kind in "bui":
-            dtype = "int64"
-        return ctx.xp.sum(a, axis=dim, keepdims=keepdim, dtype=dtype)
+        return ctx.xp.sum(a, axis=dim, keepdims=keepdim, dtype=_int_to_int64(a, dtype))
 
     @staticmethod
     def backward(ctx, grad):
@@ -38,7 +111,7 @@ class Mean(Function):
     def forward(ctx, a, dim=None, keepdim=False, dtype=None):
         ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dim, keepdim
         out = ctx.xp.mean(a, axis=dim, keepdims=keepdim, dtype=dtype)
-        ctx.count = a.size // max(out.size, 1) if a.size else 0
+        ctx.count = _count(a.shape, dim)
         return out.astype(a.dtype if dtype is None else dtype, copy=False)
 
     @staticmethod
@@ -46,26 +119,794 @@ class Mean(Function):
         return _expand_back(grad / ctx.count, ctx.in_shape, ctx.dims, ctx.keepdim)
 
 
-def _np_dtype(dtype):
-    return None if dtype is None else _dtype.to_dtype(dtype).np
+# ---- reductions whose gradient is a constant weight times the expanded grad -----------------
+def _const(ctx, arr):
+    """A raw array made in backward as a constant (no-grad) tensor on the op's device."""
+    return _make(ctx.xp.asarray(arr), ctx.device)
 
 
+class _WeightedReduction(Function):
+    """Base of reductions with ``grad_a = expand(grad) * w``, ``w`` a constant weight (the
+    selection mask over its count) made in backward from ``a`` and the result: their second
+    derivative is zero. Subclasses give ``reduce(xp, a, dims)`` (keepdims) and ``weight``."""
+
+    raw = True
+
+    @classmethod
+    def forward(cls, ctx, a, dim=None, keepdim=False):
+        out = ctx.xp.asarray(cls.reduce(ctx.xp, a, dim))
+        ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dim, keepdim
+        out = _finish(out, a.shape, dim, keepdim)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        a, out = ctx.saved_tensors
+        out = out._data.reshape(keepdim_shape(ctx.in_shape, ctx.dims))
+        weight = cls.weight(ctx.xp, a._data, out, ctx.dims)
+        grad = _expand_back(grad, ctx.in_shape, ctx.dims, ctx.keepdim)
+        return grad * _const(ctx, weight.astype(a._data.dtype, copy=False))
+
+
+def _even_weight(xp, a, out, dims, nan_mask):
+    """The mask of elements equal to ``out`` (or NaN where ``out`` is NaN and ``nan_mask``)
+    over its count: PyTorch's evenly distributed gradient among ties."""
+    mask = a == out
+    if nan_mask:
+        mask |= xp.isnan(a) & xp.isnan(out)
+    return mask / mask.sum(axis=dims, keepdims=True)
+
+
+class _Extremum(_WeightedReduction):
+    nan_mask = False  # amax/amin: NaN results give NaN gradients; max()/min(): to the NaNs
+
+    @classmethod
+    def reduce(cls, xp, a, dims):
+        return getattr(xp, cls.xp_name)(a, axis=dims, keepdims=True)
+
+    @classmethod
+    def weight(cls, xp, a, out, dims):
+        return _even_weight(xp, a, out, dims, cls.nan_mask)
+
+
+class Amax(_Extremum):
+    label = "amax(a)"
+    backward_rule = "grad_a = expand(grad) * (a == amax(a)) / count(a == amax(a))"
+    xp_name = "amax"
+
+
+class Amin(_Extremum):
+    label = "amin(a)"
+    backward_rule = "grad_a = expand(grad) * (a == amin(a)) / count(a == amin(a))"
+    xp_name = "amin"
+
+
+class Max(Amax):
+    label = "max(a)"
+    backward_rule = "grad_a = (a == max(a)) * grad / count(a == max(a))"
+    nan_mask = True
+
+
+class Min(Amin):
+    label = "min(a)"
+    backward_rule = "grad_a = (a == min(a)) * grad / count(a == min(a))"
+    nan_mask = True
+
+
+class NanSum(_WeightedReduction):
+    label = "nansum(a)"
+    backward_rule = "grad_a = expand(grad) * !isnan(a)"
+
+    @staticmethod
+    def reduce(xp, a, dims):
+        return xp.nansum(a, axis=dims, keepdims=True, dtype=_int_to_int64(a, None))
+
+    @staticmethod
+    def weight(xp, a, out, dims):
+        return ~xp.isnan(a)
+
+
+class NanMean(_WeightedReduction):
+    label = "nanmean(a)"
+    backward_rule = "grad_a = expand(grad) * !isnan(a) / count(!isnan(a))"
+
+    @staticmethod
+    def reduce(xp, a, dims):
+        count = (~xp.isnan(a)).sum(axis=dims, keepdims=True)
+        return (xp.nansum(a, axis=dims, keepdims=True) / count).astype(a.dtype)
+
+    @staticmethod
+    def weight(xp, a, out, dims):
+        keep = ~xp.isnan(a)
+        return keep / keep.sum(axis=dims, keepdims=True)
+
+
+def _lower_median_flat(xp, a, ignore_nan):
+    """The lower median of all elements (NaN if any is NaN, unless ``ignore_nan``)."""
+    flat = xp.sort(a.reshape(-1))  # NaNs sort last
+    count = int((~xp.isnan(flat)).sum()) if flat.dtype.kind in "fc" else flat.size
+    if flat.size == 0:
+        return xp.asarray(float("nan"), dtype=a.dtype)
+    if count < flat.size and not ignore_nan:
+        return flat[count]
+    return flat[builtins.max((count - 1) // 2, 0)]
+
+
+class Median(_WeightedReduction):
+    label = "median(a)"
+    backward_rule = "grad_a = (a == median(a)) * grad / count(a == median(a))"
+    ignore_nan = False
+
+    @classmethod
+    def reduce(cls, xp, a, dims):
+        return _lower_median_flat(xp, a, cls.ignore_nan).reshape((1,) * a.ndim)
+
+    @staticmethod
+    def weight(xp, a, out, dims):
+        return _even_weight(xp, a, out, None, True)
+
+
+class NanMedian(Median):
+    label = "nanmedian(a)"
+    backward_rule = "grad_a = (a == nanmedian(a)) * grad / count(a == nanmedian(a))"
+    ignore_nan = True
+
+
+# ---- prod, logsumexp, var, std, norm -------------------------------------------------------
+class Prod(Function):
+    raw = True
+    label = "prod(a)"
+    backward_rule = ("grad_a = expand(grad) * prod(a) / a  (zeros: grad_a at a lone zero = "
+                     "grad * prod of the others; else 0)")
+
+    @staticmethod
+    def forward(ctx, a, dim=None, keepdim=False, dtype=None):
+        xp = ctx.xp
+        ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dim, keepdim
+        out = xp.prod(a, axis=dim, keepdims=keepdim, dtype=_int_to_int64(a, dtype))
+        out = xp.asarray(out)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        grad = _expand_back(grad, ctx.in_shape, ctx.dims, ctx.keepdim)
+        out = _expand_back(out, ctx.in_shape, ctx.dims, ctx.keepdim)
+        zero = a._data == 0
+        if not zero.any():
+            return grad * out / a
+        lone = zero & (zero.sum(axis=ctx.dims, keepdims=True) == 1)
+        dtype = a._data.dtype
+        zero, lone = _const(ctx, zero.astype(dtype)), _const(ctx, lone.astype(dtype))
+        nonzero = 1 - zero
+        # product of the others: out / a away from zeros; at a lone zero, the product of the
+        # non-zero elements (masked so that it does not depend on that zero itself)
+        others = out / (a + zero) * nonzero
+        rest = Prod.apply(a * nonzero + zero, dim=ctx.dims, keepdim=True)
+        return grad * (others + lone * rest.expand(ctx.in_shape))
+
+
+class LogSumExp(Function):
+    raw = True
+    promote = "float"
+    label = "logsumexp(a)"
+    backward_rule = "grad_a = expand(grad) * exp(a - logsumexp(a))"
+
+    @staticmethod
+    def forward(ctx, a, dim=None, keepdim=False):
+        xp = ctx.xp
+        ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dim, keepdim
+        shift = xp.amax(a, axis=dim, keepdims=True) if a.size else xp.zeros((), a.dtype)
+        shift = xp.where(xp.isfinite(shift), shift, 0)
+        out = xp.log(xp.sum(xp.exp(a - shift), axis=dim, keepdims=True)) + shift
+        out = _finish(out, a.shape, dim, keepdim)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        out = _expand_back(out, ctx.in_shape, ctx.dims, ctx.keepdim)
+        return _expand_back(grad, ctx.in_shape, ctx.dims, ctx.keepdim) * (a - out).exp()
+
+
+def _var_forward(ctx, a, dim, correction, keepdim):
+    """The variance with ``correction`` (and its divisor on ctx, for backward)."""
+    xp = ctx.xp
+    ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dim, keepdim
+    ctx.divisor = builtins.max(_count(a.shape, dim) - correction, 0)
+    centered = a - a.mean(axis=dim, keepdims=True)
+    squares = (centered * centered.conj()).real if a.dtype.kind == "c" else centered * centered
+    return xp.asarray(squares.sum(axis=dim, keepdims=keepdim) / ctx.divisor)
+
+
+def _centered_over_divisor(ctx, a):
+    """(a - mean(a)) / divisor as torchlite ops, shared by the var and std gradients."""
+    mean_a = Mean.apply(a, dim=ctx.dims, keepdim=True)
+    return (a - mean_a) * (1.0 / ctx.divisor if ctx.divisor else math.inf)
+
+
+class Var(Function):
+    raw = True
+    label = "var(a)"
+    backward_rule = "grad_a = expand(grad) * 2 * (a - mean(a)) / (N - correction)"
+
+    @staticmethod
+    def forward(ctx, a, dim=None, correction=1, keepdim=False):
+        ctx.save_for_backward(a)
+        return _var_forward(ctx, a, dim, correction, keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        grad = _expand_back(grad, ctx.in_shape, ctx.dims, ctx.keepdim)
+        return grad * _centered_over_divisor(ctx, a) * 2
+
+
+class Std(Function):
+    raw = True
+    label = "std(a)"
+    backward_rule = "grad_a = expand(grad / std(a)) * (a - mean(a)) / (N - correction)"
+
+    @staticmethod
+    def forward(ctx, a, dim=None, correction=1, keepdim=False):
+        out = ctx.xp.asarray(ctx.xp.sqrt(_var_forward(ctx, a, dim, correction, keepdim)))
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        grad = _expand_back(grad / out, ctx.in_shape, ctx.dims, ctx.keepdim)
+        return grad * _centered_over_divisor(ctx, a)
+
+
+def _pow_positive(t, exponent):
+    """``t ** exponent`` for a tensor ``t > 0``, as exp/log (differentiable to any order)."""
+    return (t.log() * exponent).exp()
+
+
+class Norm(Function):
+    raw = True
+    label = "norm(a, p)"
+    backward_rule = ("grad_a = expand(grad / norm^(p-1)) * sgn(a) * |a|^(p-1), 0 where "
+                     "norm == 0; p=inf: ties of |a| == norm share grad * sgn(a)")
+
+    @staticmethod
+    def forward(ctx, a, p=2.0, dim=None, keepdim=False):
+        xp = ctx.xp
+        ctx.in_shape, ctx.dims, ctx.keepdim, ctx.p = a.shape, dim, keepdim, p
+        mag = xp.abs(a)
+        if p == math.inf or p == -math.inf:
+            pick = xp.amax if p > 0 else xp.amin
+            out = pick(mag, axis=dim, keepdims=True)
+        elif p == 0:
+            out = (mag != 0).sum(axis=dim, keepdims=True).astype(mag.dtype)
+        elif p == 1:
+            out = mag.sum(axis=dim, keepdims=True)
+        elif p == 2:
+            out = xp.sqrt((mag * mag).sum(axis=dim, keepdims=True))
+        else:
+            out = (mag ** p).sum(axis=dim, keepdims=True) ** (1.0 / p)
+        out = _finish(xp.asarray(out), a.shape, dim, keepdim)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        p, xp = ctx.p, ctx.xp
+        a, out = ctx.saved_tensors
+        raw_a, dtype = a._data, out._data.dtype
+        raw_out = out._data.reshape(keepdim_shape(ctx.in_shape, ctx.dims))
+        grad = _expand_back(grad, ctx.in_shape, ctx.dims, ctx.keepdim)
+        sign = xp.sign(raw_a)
+        if math.isinf(p):
+            ties = _even_weight(xp, xp.abs(raw_a), raw_out, ctx.dims, False)
+            return grad * _const(ctx, (sign * ties).astype(dtype, copy=False))
+        if p == 0:
+            return grad * 0
+        if p == 1:
+            return grad * _const(ctx, sign)
+        sign = _const(ctx, sign)
+        a_zero = _const(ctx, (raw_a == 0).astype(dtype))
+        out_zero = _const(ctx, xp.broadcast_to(raw_out == 0, raw_a.shape).astype(dtype))
+        out = _expand_back(out, ctx.in_shape, ctx.dims, ctx.keepdim)
+        if p == 2:
+            return grad / (out + out_zero) * (1 - out_zero) * a
+        scale = grad / _pow_positive(out + out_zero, p - 1) * (1 - out_zero)
+        mag = _pow_positive(a * sign + a_zero, p - 1) * (1 - a_zero)
+        return scale * sign * mag
+
+
+# ---- cumulative ops ------------------------------------------------------------------------
+def _cumulative(xp, fn, a, dim, reverse, **kw):
+    """``fn`` (a NumPy cumulative op) along ``dim``, optionally from the end; 0-d safe."""
+    flat = a.reshape(a.shape or (1,))
+    if reverse:
+        flat = xp.flip(flat, axis=dim)
+    out = fn(flat, axis=dim, **kw)
+    if reverse:
+        out = xp.flip(out, axis=dim)
+    return out.reshape(a.shape)
+
+
+class Cumsum(Function):
+    raw = True
+    label = "cumsum(a)"
+    backward_rule = "grad_a = reverse_cumsum(grad)"
+
+    @staticmethod
+    def forward(ctx, a, dim=0, reverse=False, dtype=None):
+        ctx.dim, ctx.reverse = dim, reverse
+        return _cumulative(ctx.xp, ctx.xp.cumsum, a, dim, reverse,
+                           dtype=_int_to_int64(a, dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Cumsum.apply(grad, dim=ctx.dim, reverse=not ctx.reverse)
+
+
+class Cumprod(Function):
+    raw = True
+    label = "cumprod(a)"
+    backward_rule = ("grad_a = reverse_cumsum(grad * cumprod(a)) / a before the first zero; at "
+                     "it: reverse_cumsum(grad * cumprod(a with that zero as 1)); 0 after it")
+
+    @staticmethod
+    def forward(ctx, a, dim=0, dtype=None):
+        xp = ctx.xp
+        ctx.dim = dim
+        out = _cumulative(xp, xp.cumprod, a, dim, False, dtype=_int_to_int64(a, dtype))
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        dim, xp = ctx.dim, ctx.xp
+        zero = a._data == 0
+        if a.ndim == 0:
+            return grad
+        if not zero.any():
+            return Cumsum.apply(grad * out, dim=dim, reverse=True) / a
+        if STATE.enabled:
+            return _cumprod_backward_exact(ctx, a, grad)
+        seen = _cumulative(xp, xp.cumsum, zero, dim, False)
+        before = _const(ctx, (seen == 0).astype(a._data.dtype))
+        first = _const(ctx, (zero & (seen == 1)).astype(a._data.dtype))
+        head = Cumsum.apply(grad * out, dim=dim, reverse=True) / (a + 1 - before) * before
+        skip_zero = Cumprod.apply(a * (1 - first) + first, dim=dim)
+        return head + Cumsum.apply(grad * skip_zero, dim=dim, reverse=True) * first
+
+
+def _cumprod_backward_exact(ctx, a, grad):
+    """grad_a[i] = sum_{j >= i} grad[j] * prod_{m <= j, m != i} a[m], without dividing: O(n^2)
+    along dim but differentiable at zeros; used under create_graph, as PyTorch does."""
+    xp, dim, shape = ctx.xp, ctx.dim, a.shape
+    n, trail = shape[dim], (1,) * (a.ndim - dim - 1)
+    eye = xp.eye(n, dtype=a._data.dtype).reshape((n, n) + trail)
+    upper = xp.triu(xp.ones((n, n), dtype=a._data.dtype)).reshape((n, n) + trail)
+    spread = tuple(shape[:dim]) + (1,) + tuple(shape[dim:])
+    rows = a.reshape(spread) * _const(ctx, 1 - eye) + _const(ctx, eye)  # row i: a_i -> 1
+    terms = Cumprod.apply(rows, dim=dim + 1) * grad.reshape(spread) * _const(ctx, upper)
+    return Sum.apply(terms, dim=(dim + 1,))
+
+
+class SelectAlongDim(Index):
+    """``a`` at ``index`` along ``dim`` (indexing's ``Index`` with an along-dim key), reshaped
+    to ``shape``: the values of every value-selecting op, its graph node named ``node``
+    (PyTorch's "MaxBackward0", ...). A 0-d ``a`` acts as shape (1,)."""
+
+    label = "take_along_dim(a, index)"
+    backward_rule = "grad_a = zeros(a.shape) with grad added at index along dim"
+
+    @staticmethod
+    def forward(ctx, a, index=None, dim=0, shape=None, node=None):
+        ctx.node_name, ctx.index_shape, ctx.a_shape = node, index.shape, a.shape
+        key = along_dim_key(ctx.xp, index, dim)
+        return Index.forward(ctx, a.reshape(a.shape or (1,)), key).reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.reshape(ctx.index_shape)
+        return IndexScatter.apply(grad, shape=ctx.in_shape, key=ctx.key).reshape(ctx.a_shape)
+
+
+# ---- index pickers for value-selecting ops (xp, array, dim) -> int64 indices, keepdims ------
+def _pick_argmax(xp, a, dim):
+    return xp.argmax(a, axis=dim, keepdims=True)
+
+
+def _pick_argmin(xp, a, dim):
+    return xp.argmin(a, axis=dim, keepdims=True)
+
+
+def _median_picker(ignore_nan):
+    def pick(xp, a, dim):
+        order = xp.argsort(a, axis=dim, kind="stable")  # NaNs last, ties in index order
+        n = a.shape[dim]
+        count = ((~xp.isnan(a)).sum(axis=dim, keepdims=True) if a.dtype.kind in "fc"
+                 else xp.full(keepdim_shape(a.shape, (dim,)), n))
+        k = xp.maximum((count - 1) // 2, 0)
+        if not ignore_nan:
+            k = xp.where(count < n, count, k)  # a NaN in the slice: its first NaN
+        return xp.take_along_axis(order, k, axis=dim)
+    return pick
+
+
+def _pick_mode(xp, a, dim):
+    """The most frequent value (the smallest among equally frequent), its last index."""
+    order = xp.argsort(a, axis=dim, kind="stable")
+    s = xp.moveaxis(xp.take_along_axis(a, order, axis=dim), dim, -1)
+    pos = xp.arange(s.shape[-1])
+    starts = xp.concatenate([xp.ones(s.shape[:-1] + (1,), dtype=bool),
+                             s[..., 1:] != s[..., :-1]], axis=-1)
+    run_start = xp.maximum.accumulate(xp.where(starts, pos, 0), axis=-1)
+    best = xp.argmax(pos - run_start, axis=-1)[..., None]  # end of the first longest run
+    return xp.take_along_axis(order, xp.moveaxis(best, -1, dim), axis=dim)
+
+
+def _cumulative_indices(xp, a, values, dim):
+    """Indices of cummax/cummin values: a new extremum (ties included) or a NaN takes its own
+    index, every other position carries the last one."""
+    new = a == values
+    if a.dtype.kind in "fc":
+        new |= xp.isnan(a)
+    pos = xp.arange(a.shape[dim]).reshape([-1 if i == dim else 1 for i in range(a.ndim)])
+    return xp.maximum.accumulate(xp.where(new, pos, 0), axis=dim)
+
+
+def _value_select(name, input, dim, keepdim, pick):
+    """``torch.return_types.<name>(values, indices)`` of a reduction over one dim; ``pick``
+    gives the indices, the values are taken there (so gradients flow to those indices)."""
+    check_tensor(name, input)
+    d = _one_dim(name, input, dim)
+    data = input._data.reshape(input.shape or (1,))
+    if data.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    index = pick(input._device.xp, data, d)
+    shape = (input.shape if input.ndim == 0 else index.shape if keepdim
+             else _reduced_shape(data.shape, (d,)))
+    node = name.capitalize() + "Backward0"
+    values = SelectAlongDim.apply(input, index=index, dim=d, shape=shape, node=node)
+    return values_indices(name, values, _make(index.reshape(shape), input._device))
+
+
+def _cumulative_select(name, input, dim, accumulate):
+    check_tensor(name, input)
+    d = _one_dim(name, input, dim)
+    data = input._data.reshape(input.shape or (1,))
+    index = _cumulative_indices(input._device.xp, data, accumulate(data, axis=d), d)
+    values = SelectAlongDim.apply(input, index=index, dim=d, shape=input.shape,
+                                node=name.capitalize() + "Backward0")
+    return values_indices(name, values, _make(index.reshape(input.shape), input._device))
+
+
+# ---- non-differentiable reductions ---------------------------------------------------------
+class _IndexReduction(Function):
+    raw = True
+    differentiable = False
+
+    @classmethod
+    def forward(cls, ctx, a, dim=None, keepdim=False):
+        fn = getattr(ctx.xp, cls.xp_name)
+        if dim is None:
+            out = fn(a.reshape(-1))
+            return out.reshape((1,) * a.ndim) if keepdim else out
+        if a.ndim == 0:
+            return ctx.xp.zeros((), dtype="int64")
+        return fn(a, axis=dim, keepdims=keepdim)
+
+
+class ArgMax(_IndexReduction):
+    label = "argmax(a)"
+    xp_name = "argmax"
+
+
+class ArgMin(_IndexReduction):
+    label = "argmin(a)"
+    xp_name = "argmin"
+
+
+class _BoolReduction(Function):
+    raw = True
+    differentiable = False
+
+    @classmethod
+    def forward(cls, ctx, a, dim=None, keepdim=False):
+        out = getattr(ctx.xp, cls.xp_name)(a, axis=dim, keepdims=keepdim)
+        return ctx.xp.asarray(out, dtype=a.dtype if a.dtype == "uint8" else bool)
+
+
+class All(_BoolReduction):
+    label = "all(a)"
+    xp_name = "all"
+
+
+class Any(_BoolReduction):
+    label = "any(a)"
+    xp_name = "any"
+
+
+class CountNonzero(Function):
+    raw = True
+    differentiable = False
+    label = "count_nonzero(a)"
+
+    @staticmethod
+    def forward(ctx, a, dim=None):
+        return ctx.xp.asarray(ctx.xp.count_nonzero(a, axis=dim), dtype="int64")
+
+
+# ---- public functions ----------------------------------------------------------------------
 @export
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     check_tensor("sum", input)
-    return Sum.apply(input, dim=normalize_dims(dim, input.ndim), keepdim=keepdim,
-                     dtype=_np_dtype(dtype))
+    return Sum.apply(input, dim=_dims(input, dim), keepdim=keepdim, dtype=_np_dtype(dtype))
+
+
+@export
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    check_tensor("nansum", input)
+    if dtype is not None:
+        input = input.to(dtype)
+    return NanSum.apply(input, dim=_dims(input, dim), keepdim=keepdim)
+
+
+def _check_mean_dtype(name, input, dtype):
+    if dtype is not None:
+        dt = _dtype.to_dtype(dtype)
+        if not (dt.is_floating_point or dt.is_complex):
+            raise RuntimeError(f"{name}(): could not infer output dtype. Optional dtype must be "
+                               f"either a floating point or complex dtype. Got: {dt._short}")
+    elif not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError(
+            f"{name}(): could not infer output dtype. Input dtype must be either a floating "
+            f"point or complex dtype. Got: {input.dtype._short}")
 
 
 @export
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     check_tensor("mean", input)
-    if dtype is None and not (input.dtype.is_floating_point or input.dtype.is_complex):
-        raise RuntimeError(
-            "mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {input.dtype._short}")
-    return Mean.apply(input, dim=normalize_dims(dim, input.ndim), keepdim=keepdim,
-                      dtype=_np_dtype(dtype))
+    _check_mean_dtype("mean", input, dtype)
+    return Mean.apply(input, dim=_dims(input, dim), keepdim=keepdim, dtype=_np_dtype(dtype))
+
+
+@export
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    check_tensor("nanmean", input)
+    if dtype is not None:
+        input = input.to(dtype)
+    _require_float("nanmean", input, "{name}(): expected input to have floating point or "
+                   "complex dtype but got {dtype}")
+    return NanMean.apply(input, dim=_dims(input, dim), keepdim=keepdim)
+
+
+@export
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    check_tensor("prod", input)
+    dims = None if dim is None else (_one_dim("prod", input, dim),)
+    if input.ndim == 0:
+        dims = None
+    return Prod.apply(input, dim=dims, keepdim=keepdim, dtype=_np_dtype(dtype))
+
+
+@export
+def amax(input, dim=(), keepdim=False):
+    check_tensor("amax", input)
+    dims = _dims(input, dim)
+    _check_nonempty("amax", input, dims)
+    return Amax.apply(input, dim=dims, keepdim=keepdim)
+
+
+@export
+def amin(input, dim=(), keepdim=False):
+    check_tensor("amin", input)
+    dims = _dims(input, dim)
+    _check_nonempty("amin", input, dims)
+    return Amin.apply(input, dim=dims, keepdim=keepdim)
+
+
+def _extremum(name, full, pick, binary, input, dim, keepdim):
+    """max/min: over all elements (dim None), over one dim (values, indices), or binary."""
+    check_tensor(name, input)
+    if isinstance(dim, Tensor):
+        return EXPORTS[binary](input, dim)
+    if dim is None:
+        _check_nonempty(name, input, None)
+        return full.apply(input)
+    return _value_select(name, input, dim, keepdim, pick)
+
+
+@export
+def max(input, dim=None, keepdim=False):
+    """max(input) | max(input, dim, keepdim) -> (values, indices) | max(input, other)."""
+    return _extremum("max", Max, _pick_argmax, "maximum", input, dim, keepdim)
+
+
+@export
+def min(input, dim=None, keepdim=False):
+    """min(input) | min(input, dim, keepdim) -> (values, indices) | min(input, other)."""
+    return _extremum("min", Min, _pick_argmin, "minimum", input, dim, keepdim)
+
+
+@export
+def aminmax(input, *, dim=None, keepdim=False):
+    check_tensor("aminmax", input)
+    dims = None if dim is None else (_one_dim("aminmax", input, dim),)
+    if input.ndim == 0:
+        dims = None
+    if input.numel() == 0 and (dims is None or input.shape[dims[0]] == 0):
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                           "operation has no identity.")
+    return return_type("aminmax", ("min", "max"))(
+        Amin.apply(input, dim=dims, keepdim=keepdim), Amax.apply(input, dim=dims, keepdim=keepdim))
+
+
+def _arg_extremum(name, cls, input, dim, keepdim):
+    check_tensor(name, input)
+    dims = None if dim is None else (_one_dim(name, input, dim),)
+    if dims is None and input.numel() == 0:
+        raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                         "input.numel() == 0.")
+    if dims is not None and input.ndim and input.shape[dims[0]] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {dims[0]} to have non-zero size.")
+    return cls.apply(input, dim=None if dims is None else dims[0], keepdim=keepdim)
+
+
+@export
+def argmax(input, dim=None, keepdim=False):
+    return _arg_extremum("argmax", ArgMax, input, dim, keepdim)
+
+
+@export
+def argmin(input, dim=None, keepdim=False):
+    return _arg_extremum("argmin", ArgMin, input, dim, keepdim)
+
+
+def _correction(name, dim, unbiased, correction):
+    """PyTorch's overloads: ``(input, unbiased)``, ``(input, dim, unbiased)`` and
+    ``(input, dim, *, correction)``; returns (dim, correction)."""
+    if isinstance(dim, builtins.bool):
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{name}() received an invalid combination of arguments: 'unbiased' "
+                        "and 'correction' cannot both be given")
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    return dim, correction
+
+
+def _moment(name, cls, input, dim, unbiased, keepdim, correction):
+    check_tensor(name, input)
+    dim, correction = _correction(name, dim, unbiased, correction)
+    _require_float(name, input, "std and var only support floating point and complex dtypes")
+    return cls.apply(input, dim=_dims(input, dim), correction=correction, keepdim=keepdim)
+
+
+@export
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return _moment("var", Var, input, dim, unbiased, keepdim, correction)
+
+
+@export
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return _moment("std", Std, input, dim, unbiased, keepdim, correction)
+
+
+def _moment_mean(name, cls, input, dim, unbiased, keepdim, correction):
+    spread = _moment(name, cls, input, dim, unbiased, keepdim, correction)
+    dim = None if isinstance(dim, builtins.bool) else dim
+    return spread, mean(input, dim, keepdim)
+
+
+@export(method=False)
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(var, mean) in one call, as a plain tuple."""
+    return _moment_mean("var_mean", Var, input, dim, unbiased, keepdim, correction)
+
+
+@export(method=False)
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(std, mean) in one call, as a plain tuple."""
+    return _moment_mean("std_mean", Std, input, dim, unbiased, keepdim, correction)
+
+
+@export
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """Vector p-norm over ``dim`` (all elements by default); 'fro' is the 2-norm."""
+    check_tensor("norm", input)
+    if dtype is not None:
+        input = input.to(dtype)
+    if isinstance(p, str):
+        if p != "fro":
+            raise NotImplementedError(f"torchlite.norm: p={p!r} (matrix norms) is not "
+                                      "supported; only vector norms and 'fro'")
+        p = 2
+    _require_float("norm", input, "linalg.vector_norm: Expected a floating point or complex "
+                   "tensor as input. Got {dtype}")
+    dims = _dims(input, dim)
+    p = float(p)
+    if math.isinf(p) and input.numel() == 0:
+        raise RuntimeError("linalg.vector_norm cannot compute the inf norm on an empty tensor "
+                           "because the operation does not have an identity")
+    return Norm.apply(input, p=p, dim=dims, keepdim=keepdim)
+
+
+@export
+def logsumexp(input, dim, keepdim=False):
+    check_tensor("logsumexp", input)
+    return LogSumExp.apply(input, dim=_dims(input, dim), keepdim=keepdim)
+
+
+@export
+def cumsum(input, dim, *, dtype=None):
+    check_tensor("cumsum", input)
+    return Cumsum.apply(input, dim=_one_dim("cumsum", input, dim), dtype=_np_dtype(dtype))
+
+
+@export
+def cumprod(input, dim, *, dtype=None):
+    check_tensor("cumprod", input)
+    return Cumprod.apply(input, dim=_one_dim("cumprod", input, dim), dtype=_np_dtype(dtype))
+
+
+@export
+def cummax(input, dim):
+    return _cumulative_select("cummax", input, dim, input._device.xp.maximum.accumulate)
+
+
+@export
+def cummin(input, dim):
+    return _cumulative_select("cummin", input, dim, input._device.xp.minimum.accumulate)
+
+
+def _logical(name, cls, input, dim, keepdim):
+    check_tensor(name, input)
+    dims = _dims(input, dim, empty_means_all=False)
+    return cls.apply(input, dim=dims, keepdim=keepdim)
+
+
+@export
+def all(input, dim=None, keepdim=False):
+    return _logical("all", All, input, dim, keepdim)
+
+
+@export
+def any(input, dim=None, keepdim=False):
+    return _logical("any", Any, input, dim, keepdim)
+
+
+@export
+def count_nonzero(input, dim=None):
+    check_tensor("count_nonzero", input)
+    return CountNonzero.apply(input, dim=_dims(input, dim))
+
+
+@export
+def median(input, dim=None, keepdim=False):
+    """The lower median: of all elements (a 0-d tensor), or (values, indices) over ``dim``."""
+    if dim is None:
+        check_tensor("median", input)
+        return Median.apply(input)
+    return _value_select("median", input, dim, keepdim, _median_picker(False))
+
+
+@export
+def nanmedian(input, dim=None, keepdim=False):
+    """median ignoring NaNs (NaN only where a slice is all NaN)."""
+    if dim is None:
+        check_tensor("nanmedian", input)
+        return NanMedian.apply(input)
+    return _value_select("nanmedian", input, dim, keepdim, _median_picker(True))
+
+
+@export
+def mode(input, dim=-1, keepdim=False):
+    """The most frequent value over ``dim`` (smallest among ties) and its last index."""
+    return _value_select("mode", input, dim, keepdim, _pick_mode)
 
 
 @method
@@ -74,7 +915,8 @@ def sum_to_size(self, *size):
     shape = size[0] if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
     shape = tuple(shape)
     lead = self.ndim - len(shape)
-    if lead < 0 or any(s != 1 and s != self.shape[lead + i] for i, s in enumerate(shape)):
+    if lead < 0 or builtins.any(s != 1 and s != self.shape[lead + i]
+                                for i, s in enumerate(shape)):
         raise RuntimeError(f"size {{{', '.join(map(str, shape))}}} is not expandable to size "
                            f"{{{', '.join(map(str, self.shape))}}}.")
     dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)

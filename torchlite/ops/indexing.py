@@ -112,8 +112,9 @@ def _index_array(t, k):
     raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
 
 
-def _convert(t, k):
-    """One key element as what the array library indexes with; second item: copies."""
+def _convert(t, k, scalar_ints):
+    """One key element as what the array library indexes with; second item: copies.
+    ``scalar_ints``: a 0-d integer tensor indexes like an int (Python indexing does)."""
     if k is None or k is Ellipsis or isinstance(k, bool):
         return k, isinstance(k, bool)
     if isinstance(k, slice):
@@ -122,8 +123,8 @@ def _convert(t, k):
             raise ValueError("step must be greater than zero")
         return slice(*(None if v is None else operator.index(v)
                        for v in (k.start, k.stop, k.step))), False
-    if isinstance(k, Tensor) and k.ndim == 0 and k.dtype.is_floating_point is False \
-            and k._data.dtype.kind in "iu" and k._data.dtype != "uint8":
+    if scalar_ints and isinstance(k, Tensor) and k.ndim == 0 and k._data.dtype.kind in "iu" \
+            and k._data.dtype != "uint8":
         return int(k.item()), True
     if isinstance(k, (Tensor, list, tuple, range)) or hasattr(k, "__array__"):
         return _index_array(t, k), True
@@ -144,9 +145,13 @@ def _consumes(k):
     return k.ndim if k.dtype.kind == "b" else 1
 
 
-def parse_key(t, key):
-    """``key`` checked against ``t`` (PyTorch's errors) and converted: (key tuple, copies)."""
-    items = [_convert(t, k) for k in _as_tuple(key)]
+def parse_key(t, key, scalar_ints=True):
+    """``key`` checked against ``t`` (PyTorch's errors) and converted: (stages, copies).
+
+    ``stages`` is one key, or two where ints meet advanced indices: PyTorch selects the ints
+    first (a basic view), then applies the advanced indices to the rest (NumPy would treat the
+    ints as advanced indices too and place the result dims elsewhere)."""
+    items = [_convert(t, k, scalar_ints) for k in _as_tuple(key)]
     elems = tuple(k for k, _ in items)
     copies = any(c for _, c in items)
     ndim, shape = t.ndim, t.shape
@@ -171,7 +176,41 @@ def parse_key(t, key):
         dim += _consumes(k)
     if not any(k is Ellipsis for k in elems):
         elems += (Ellipsis,)  # a basic key then always gives an array view, never a scalar
-    return elems, copies
+    advanced = any(_is_advanced(k) for k in elems)
+    if advanced and any(type(k) is int for k in elems):
+        return (_basic_stage(elems), _advanced_stage(t._device.xp, elems)), copies
+    return (elems,), copies
+
+
+def _is_advanced(k):
+    return isinstance(k, bool) or not (k is None or k is Ellipsis or isinstance(k, (int, slice)))
+
+
+def _basic_stage(elems):
+    """The ints, slices, None and Ellipsis of a key; advanced entries keep their dims."""
+    out = []
+    for k in elems:
+        if isinstance(k, bool):
+            out.append(None)
+        elif _is_advanced(k):
+            out.extend([slice(None)] * _consumes(k))
+        else:
+            out.append(k)
+    return tuple(out)
+
+
+def _advanced_stage(xp, elems):
+    """The advanced entries of a key, applied after ``_basic_stage`` (ints are gone then; a
+    Python bool indexes the size-1 dim its stage added, as in PyTorch)."""
+    out = []
+    for k in elems:
+        if isinstance(k, bool):
+            out.append(xp.asarray([k]))
+        elif k is Ellipsis or _is_advanced(k):
+            out.append(k)
+        elif type(k) is not int:
+            out.append(slice(None))
+    return tuple(out)
 
 
 def _check_array(k, shape, dim):
@@ -340,8 +379,10 @@ def _const(ref, arr):
 
 def index(t, key):
     """``t[key]`` from a parsed key: a view for basic keys, a copy otherwise."""
-    elems, copies = key
-    return (Index if copies else IndexView).apply(t, key=elems)
+    stages, copies = key
+    if len(stages) == 2:
+        t = IndexView.apply(t, key=stages[0])
+    return (Index if copies else IndexView).apply(t, key=stages[-1])
 
 
 @method(name="__getitem__")
@@ -374,8 +415,10 @@ def fit_value(self, key, value):
     if not isinstance(value, Tensor):
         from .._creation import tensor
         value = tensor(value, dtype=self.dtype, device=self.device)
-    elems, copies = key
-    target = _index_shape(self._device.xp, self.shape, elems)
+    stages, copies = key
+    target = tuple(self.shape)
+    for stage in stages:
+        target = _index_shape(self._device.xp, target, stage)
     vshape = tuple(value.shape)
     lead = len(vshape) - len(target)
     if lead > 0 and all(s == 1 for s in vshape[:lead]):
@@ -388,9 +431,13 @@ def fit_value(self, key, value):
 
 @method(name="__setitem__")
 def _setitem(self, key, value):
+    if key is False:  # PyTorch writes nothing and does not look at the value
+        return
     key = parse_key(self, key)
     value = fit_value(self, key, value)
-    inplace(self, lambda old, v: IndexPut.apply(old, v, key=key[0]), value)
+    stages = key[0]
+    target = IndexView.apply(self, key=stages[0]) if len(stages) == 2 else self
+    inplace(target, lambda old, v: IndexPut.apply(old, v, key=stages[-1]), value)
 
 
 # ---- index_* -----------------------------------------------------------------------------------
@@ -472,9 +519,13 @@ def index_put(input, indices, values, accumulate=False):
     if not isinstance(indices, (tuple, list)):
         raise TypeError("index_put(): argument 'indices' must be tuple of Tensors, not "
                         f"{type(indices).__name__}")
-    key = parse_key(input, tuple(indices))
+    key = parse_key(input, tuple(indices), scalar_ints=False)
+    if isinstance(values, Tensor) and values.dtype is not input.dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{input.dtype._short} for the destination and "
+                           f"{values.dtype._short} for the source.")
     values = fit_value(input, key, values)
-    return IndexPut.apply(input, values, key=key[0], accumulate=accumulate)
+    return IndexPut.apply(input, values, key=key[0][0], accumulate=accumulate)
 
 
 def _inplace_variant(fn, name):
@@ -713,11 +764,15 @@ def put(input, index, source, accumulate=False):
     """``input`` with ``source`` written (or added) at flat positions ``index``."""
     check_tensor("put", input)
     check_tensor("put", index, 2, "index")
+    if source.dtype is not input.dtype:
+        raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got "
+                           f"self.dtype = {input.dtype._short} and source.dtype = "
+                           f"{source.dtype._short}")
     if source.numel() != index.numel():
         raise RuntimeError(f"put_(): Expected source and index to have the same number of "
                            f"elements, but got source.numel() = {source.numel()}, "
                            f"index.numel() = {index.numel()}")
-    flat_key = parse_key(input.reshape(-1), (index,))[0]
+    flat_key = parse_key(input.reshape(-1), (index,), scalar_ints=False)[0][0]
     out = IndexPut.apply(input.reshape(-1), source.reshape(index.shape), key=flat_key,
                          accumulate=accumulate)
     return out.reshape(input.shape)

@@ -8,6 +8,7 @@ primitives only (W. J. Cody's rational approximations), so no SciPy is needed.
 """
 import math
 
+from .._tensor import Tensor
 from ..autograd.function import Function
 from ._inplace import inplace
 from ._registry import export, method
@@ -349,7 +350,7 @@ class Log10(_Unary):
         return grad / (a * _LN10)
 
 
-class Log1p(_Unary):
+class Log1P(_Unary):
     label = "log(1 + a)"
     backward_rule = "grad_a = grad / (1 + a)"
     ufunc = "log1p"
@@ -655,6 +656,10 @@ class Sign(_Constant):
         return (a > 0).astype(a.dtype) - (a < 0).astype(a.dtype)
 
 
+class Sgn(Sign):
+    label = "sgn(a)"
+
+
 class Frac(_Exact):
     label = "a - trunc(a)"
     backward_rule = "grad_a = grad"
@@ -678,6 +683,33 @@ class Reciprocal(_Unary):
     @staticmethod
     def vjp(ctx, grad, y):
         return grad * -(y * y)
+
+
+class _Scale(_Unary):
+    """a * factor (angle conversions): ``factor`` is the derivative."""
+
+    saves = None
+    factor = 1.0
+
+    @classmethod
+    def compute(cls, xp, a):
+        return a * cls.factor
+
+    @classmethod
+    def vjp(cls, ctx, grad):
+        return grad * cls.factor
+
+
+class Deg2Rad(_Scale):
+    label = "a * pi / 180"
+    backward_rule = "grad_a = grad * pi / 180"
+    factor = math.pi / 180
+
+
+class Rad2Deg(_Scale):
+    label = "a * 180 / pi"
+    backward_rule = "grad_a = grad * 180 / pi"
+    factor = 180 / math.pi
 
 
 class NanToNum(_Exact):
@@ -801,10 +833,15 @@ class BitwiseNot(_Test):
 
 # ---- public functions ------------------------------------------------------------------------
 
-@_unary_op("absolute")
+@_unary_op()
 def abs(input):
     _check_dtype("abs", "abs", input, "b")
     return Abs.apply(input)
+
+
+@_unary_op(inplace_function=False)
+def absolute(input):
+    return abs(input)
 
 
 @_unary_op("negative")
@@ -849,7 +886,7 @@ def log10(input):
 
 @_unary_op()
 def log1p(input):
-    return Log1p.apply(input)
+    return Log1P.apply(input)
 
 
 @_unary_op()
@@ -1007,7 +1044,7 @@ def sign(input):
 @_unary_op(inplace_function=False)
 def sgn(input):
     """sign for real inputs; z / |z| for complex ones."""
-    return Sign.apply(input)
+    return Sgn.apply(input)
 
 
 @_unary_op()
@@ -1020,6 +1057,12 @@ def clamp(input, min=None, max=None):
     """Limit ``input`` to [min, max]; each bound a number, a tensor or None (not both None)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    kinds = {type(b).__name__ for b in (min, max) if b is not None and not (
+        isinstance(b, Tensor) and b.ndim == 0)}
+    if "Tensor" in kinds and len(kinds) > 1:
+        raise TypeError(f"clamp() received an invalid combination of arguments - got (Tensor, "
+                        f"{type(min).__name__}, {type(max).__name__}): min and max must be both "
+                        "Tensors or both numbers")
     return Clamp.apply(input, min, max)
 
 
@@ -1041,12 +1084,12 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 
 @_unary_op()
 def deg2rad(input):
-    return input * (math.pi / 180)
+    return Deg2Rad.apply(input)
 
 
 @_unary_op()
 def rad2deg(input):
-    return input * (180 / math.pi)
+    return Rad2Deg.apply(input)
 
 
 @export

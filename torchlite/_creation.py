@@ -300,14 +300,39 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     if (end - start) * step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     n = builtins.max(0, math.ceil((end - start) / step))
-    if isinstance(step, builtins.int) and isinstance(start, builtins.int):
-        arr = np.arange(start, start + n * step, step, dtype=np.int64)[:n]
-    else:  # start + i * step rounded once (as PyTorch's fused multiply-add does)
-        arr = (np.arange(n, dtype=np.longdouble) * np.longdouble(step) + np.longdouble(start))
     dev = _device.resolve(device)
-    return _finish(dev.xp.asarray(arr.astype(np.float64).astype(dt.np)
-                                  if arr.dtype == np.longdouble else arr.astype(dt.np)),
-                   dev, requires_grad)
+    if isinstance(step, builtins.int) and isinstance(start, builtins.int):
+        arr = np.arange(start, start + n * step, step, dtype=np.int64)[:n].astype(dt.np)
+    else:
+        arr = _cpu_range(n, dt, lambda i: _LD(start) + _LD(step) * i, step)
+    return _finish(dev.xp.asarray(arr), dev, requires_grad)
+
+
+_LD = np.longdouble  # holds ``k * step`` exactly: one rounding, like a fused multiply-add
+
+
+def _round(values, dt):
+    """Long-double values rounded to double (the fused result), then to ``dt`` (integers
+    truncate, as C++ casts do)."""
+    if dt.category <= _dtype._INT:
+        return np.trunc(values.astype(np.float64)).astype(np.int64).astype(dt.np)
+    return values.astype(np.float64).astype(dt.np)
+
+
+def _cpu_range(n, dt, value_at, step, vectors=True):
+    """Range values as PyTorch's CPU kernels produce them, rounding included: runs of 256-bit
+    vectors each start from a base rounded to ``dt`` and add ``k * step``; the tail that fills
+    no pair of vectors takes ``value_at(i)`` directly (so does every value of an integer
+    dtype, or with ``vectors=False``: linspace, whose vector rounding is not reproduced)."""
+    idx = np.arange(n)
+    if dt.category <= _dtype._INT or not vectors:
+        return _round(value_at(idx), dt)
+    width = builtins.max(1, 32 // dt.itemsize)
+    k = idx % width
+    n_vec = n // (2 * width) * 2 * width
+    base = _round(value_at(idx - k), dt).astype(_LD)
+    vec = _round(base + _LD(step) * k, dt)
+    return np.where(idx < n_vec, vec, _round(value_at(idx), dt))
 
 
 def _linspace(start, end, steps, dt):
@@ -315,17 +340,18 @@ def _linspace(start, end, steps, dt):
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     if dt.category <= _dtype._INT:
-        start, end, work = builtins.int(start), builtins.int(end), np.float64
+        start, end = builtins.int(start), builtins.int(end)
+        step = (end - start) / builtins.max(steps - 1, 1)
     else:
         work = np.float64 if dt is _dtype.float64 or dt.is_complex else np.float32
-    if steps == 1:
-        return np.array([start], dtype=work)
-    idx = np.arange(steps)
-    step = work((end - start) / (steps - 1)) if dt.category <= _dtype._INT else \
-        (work(end) - work(start)) / work(steps - 1)
-    head = work(start) + step * idx.astype(work)
-    tail = work(end) - step * (steps - 1 - idx).astype(work)
-    return np.where(idx < steps // 2, head, tail)
+        start, end = work(start), work(end)
+        step = (end - start) / work(builtins.max(steps - 1, 1))
+    half = steps // 2 if steps > 1 else 1  # one step gives ``start``
+
+    def value_at(i):
+        return np.where(i < half, _LD(start) + _LD(step) * i,
+                        _LD(end) - _LD(step) * (steps - i - 1))
+    return _cpu_range(steps, dt, value_at, step, vectors=False)
 
 
 @function
@@ -335,7 +361,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     dt = dtype_arg("linspace", dtype)
     dev = _device.resolve(device)
     arr = _linspace(_number(start), _number(end), builtins.int(steps), dt)
-    return _finish(dev.xp.asarray(arr.astype(dt.np)), dev, requires_grad)
+    return _finish(dev.xp.asarray(arr), dev, requires_grad)
 
 
 @function

@@ -315,7 +315,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
         return _creation._factory(
             "normal", (size,), dt, device, requires_grad,
             _sampler(lambda s, d: (mean + std * _standard_normal(rng, s, d)).astype(d.np)))
-    dt = _dtype.result_type_of(tensors)
+    dt = tensors[0].dtype  # mean's dtype when it is a tensor, as in PyTorch
     _not_implemented("normal_kernel_cpu", dt)
     if isinstance(std, Tensor):
         if bool((std._host() < 0).any()):

@@ -253,7 +253,7 @@ class NanMedian(Median):
     ignore_nan = True
 
 
-# ---- prod, logsumexp, var, std, norm -------------------------------------------------------
+# ---- prod, logsumexp, var, std ------------------------------------------------------------
 class Prod(Function):
     raw = True
     label = "prod(a)"
@@ -361,63 +361,6 @@ class Std(Function):
         a, out = ctx.saved_tensors
         grad = _expand_back(grad / out, ctx.in_shape, ctx.dims, ctx.keepdim)
         return grad * _centered_over_divisor(ctx, a)
-
-
-def _pow_positive(t, exponent):
-    """``t ** exponent`` for a tensor ``t > 0``, as exp/log (differentiable to any order)."""
-    return (t.log() * exponent).exp()
-
-
-class Norm(Function):
-    raw = True
-    label = "norm(a, p)"
-    backward_rule = ("grad_a = expand(grad / norm^(p-1)) * sgn(a) * |a|^(p-1), 0 where "
-                     "norm == 0; p=inf: ties of |a| == norm share grad * sgn(a)")
-
-    @staticmethod
-    def forward(ctx, a, p=2.0, dim=None, keepdim=False):
-        xp = ctx.xp
-        ctx.in_shape, ctx.dims, ctx.keepdim, ctx.p = a.shape, dim, keepdim, p
-        mag = xp.abs(a)
-        if p == math.inf or p == -math.inf:
-            pick = xp.amax if p > 0 else xp.amin
-            out = pick(mag, axis=dim, keepdims=True)
-        elif p == 0:
-            out = (mag != 0).sum(axis=dim, keepdims=True).astype(mag.dtype)
-        elif p == 1:
-            out = mag.sum(axis=dim, keepdims=True)
-        elif p == 2:
-            out = xp.sqrt((mag * mag).sum(axis=dim, keepdims=True))
-        else:
-            out = (mag ** p).sum(axis=dim, keepdims=True) ** (1.0 / p)
-        out = _finish(xp.asarray(out), a.shape, dim, keepdim)
-        ctx.save_for_backward(a, out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        p, xp = ctx.p, ctx.xp
-        a, out = ctx.saved_tensors
-        raw_a, dtype = a._data, out._data.dtype
-        raw_out = out._data.reshape(keepdim_shape(ctx.in_shape, ctx.dims))
-        grad = _expand_back(grad, ctx.in_shape, ctx.dims, ctx.keepdim)
-        sign = xp.sign(raw_a)
-        if math.isinf(p):
-            ties = _even_weight(xp, xp.abs(raw_a), raw_out, ctx.dims, False)
-            return grad * _const(ctx, (sign * ties).astype(dtype, copy=False))
-        if p == 0:
-            return grad * 0
-        if p == 1:
-            return grad * _const(ctx, sign)
-        sign = _const(ctx, sign)
-        a_zero = _const(ctx, (raw_a == 0).astype(dtype))
-        out_zero = _const(ctx, xp.broadcast_to(raw_out == 0, raw_a.shape).astype(dtype))
-        out = _expand_back(out, ctx.in_shape, ctx.dims, ctx.keepdim)
-        if p == 2:
-            return grad / (out + out_zero) * (1 - out_zero) * a
-        scale = grad / _pow_positive(out + out_zero, p - 1) * (1 - out_zero)
-        mag = _pow_positive(a * sign + a_zero, p - 1) * (1 - a_zero)
-        return scale * sign * mag
 
 
 # ---- cumulative ops ------------------------------------------------------------------------
@@ -812,27 +755,6 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std, mean) in one call, as a plain tuple."""
     return _moment_mean("std_mean", Std, input, dim, unbiased, keepdim, correction)
-
-
-@export
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    """Vector p-norm over ``dim`` (all elements by default); 'fro' is the 2-norm."""
-    check_tensor("norm", input)
-    if dtype is not None:
-        input = input.to(dtype)
-    if isinstance(p, str):
-        if p != "fro":
-            raise NotImplementedError(f"torchlite.norm: p={p!r} (matrix norms) is not "
-                                      "supported; only vector norms and 'fro'")
-        p = 2
-    _require_float("norm", input, "linalg.vector_norm: Expected a floating point or complex "
-                   "tensor as input. Got {dtype}")
-    dims = _dims(input, dim)
-    p = float(p)
-    if math.isinf(p) and input.numel() == 0:
-        raise RuntimeError("linalg.vector_norm cannot compute the inf norm on an empty tensor "
-                           "because the operation does not have an identity")
-    return Norm.apply(input, p=p, dim=dims, keepdim=keepdim)
 
 
 @export

@@ -167,10 +167,9 @@ class Split(Function):
     @staticmethod
     def backward(ctx, *grads):
         dim, pieces = ctx.dim, ctx.pieces
-        if pieces and isinstance(pieces[0], int):
-            if list(pieces) == list(range(ctx.in_shape[dim])):
-                return stack(grads, dim)
-        elif [p[0] for p in pieces[1:]] == [p[1] for p in pieces[:-1]] and \
+        if pieces and isinstance(pieces[0], int):  # unbind: every index, in order
+            return stack(grads, dim)
+        if [p[0] for p in pieces[1:]] == [p[1] for p in pieces[:-1]] and \
                 pieces[0][0] == 0 and pieces[-1][1] == ctx.in_shape[dim]:
             return cat(grads, dim)
         total = None
@@ -295,8 +294,8 @@ class RepeatInterleave(Function):
     @staticmethod
     def forward(ctx, a, repeats, dim):
         ctx.in_shape, ctx.repeats, ctx.dim = a.shape, repeats, dim
-        return ctx.xp.repeat(a, ctx.xp.asarray(repeats) if isinstance(repeats, tuple)
-                             else repeats, axis=dim)
+        return ctx.xp.repeat(a, list(repeats) if isinstance(repeats, tuple) else repeats,
+                             axis=dim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -318,7 +317,7 @@ class SegmentSum(Function):
     def forward(ctx, g, repeats, dim):
         ctx.repeats, ctx.dim = repeats, dim
         xp = ctx.xp
-        owner = xp.repeat(xp.arange(len(repeats)), xp.asarray(repeats))
+        owner = xp.repeat(xp.arange(len(repeats)), list(repeats))
         shape = g.shape[:dim] + (len(repeats),) + g.shape[dim + 1:]
         out = xp.zeros(shape, dtype=g.dtype)
         xp.add.at(xp.moveaxis(out, dim, 0), owner, xp.moveaxis(g, dim, 0))

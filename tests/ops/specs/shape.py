@@ -12,11 +12,17 @@ def cases(*items):
     trailing dict, which holds keyword arguments."""
     def samples(rng, dtype):
         for shapes, *params in items:
-            shapes = shapes if isinstance(shapes, list) else [shapes]
-            kwargs = params.pop() if params and isinstance(params[-1], dict) else {}
-            yield Sample(tuple(rand(rng, s, dtype) for s in shapes) + tuple(params), kwargs,
-                         name=f"{shapes}{params}{kwargs}")
+            shapes, args, kwargs = _call(shapes, params)
+            yield Sample(tuple(rand(rng, s, dtype) for s in shapes) + args, kwargs,
+                         name=f"{shapes}{args}{kwargs}")
     return samples
+
+
+def _call(shapes, params):
+    """(list of input shapes, positional params, keyword params) of a case or error."""
+    params = list(params)
+    kwargs = params.pop() if params and isinstance(params[-1], dict) else {}
+    return (shapes if isinstance(shapes, list) else [shapes]), tuple(params), kwargs
 
 
 def method(name, call, **kw):
@@ -41,10 +47,8 @@ def _np_kwargs(kwargs):
 def err(shapes, *rest):
     """A wrong call ``err(shapes, *params, exc, match)``: inputs of ``shapes``, then the params
     as in ``cases``, the exception type and a regex of its message."""
-    shapes = shapes if isinstance(shapes, list) else [shapes]
-    params, exc, match = list(rest[:-2]), rest[-2], rest[-1]
-    kwargs = params.pop() if params and isinstance(params[-1], dict) else {}
-    return ErrorInput(tuple(np.ones(s, np.float32) for s in shapes) + tuple(params), kwargs, exc, match)
+    shapes, args, kwargs = _call(shapes, rest[:-2])
+    return ErrorInput(tuple(np.ones(s, np.float32) for s in shapes) + args, kwargs, *rest[-2:])
 
 
 def np_cat(arrays, axis=0):
@@ -56,6 +60,15 @@ def np_cat(arrays, axis=0):
 def mixed_dtypes(rng, dtype):
     """An int64 tensor joined with a float tensor: the result dtype is promoted."""
     yield Sample((rand(rng, (2, 3), dtype), rand(rng, (1, 3), "int64")), {}, "float+int")
+
+
+def interleave_counts(rng, dtype):
+    """repeat_interleave with one count per slice (a tensor), including zero counts."""
+    x = rand(rng, (2, 3), dtype)
+    yield Sample((x, np.array([2, 0, 3])), {"dim": 1}, "dim1")
+    yield Sample((x, np.array([1, 3])), {"dim": 0, "output_size": 4}, "dim0")
+    yield Sample((x, np.array([2])), {"dim": 0}, "one count")
+    yield Sample((x, np.arange(6)), {}, "flat")
 
 
 M23 = (2, 3)
@@ -180,7 +193,8 @@ SPECS = [
                          r"but got size 3 for tensor number 1 in the list."),
                      err([(2, 2), (3,)], {}, RuntimeError, "same number of dimensions"),
                      err([(), ()], {}, RuntimeError, "zero-dimensional tensor"),
-                     err([(2, 2)], {"dim": 2}, IndexError, "Dimension out of range")))
+                     err([(2, 2)], {"dim": 2}, IndexError, "Dimension out of range"),
+                     err([], {}, ValueError, "expected a non-empty list of Tensors")))
       for n in ("cat", "concat", "concatenate")),
     listed("cat_mixed_dtypes", fn="cat", samples=mixed_dtypes, dtypes=ALL_REAL),
     listed("stack", ref=np.stack, dtypes=ALL_REAL,
@@ -189,7 +203,8 @@ SPECS = [
            errors=(err([M23, (2, 4)], {}, RuntimeError,
                        r"stack expects each tensor to be equal size, but got \[2, 3\] at entry "
                        r"0 and \[2, 4\] at entry 1"),
-                   err([M23], {"dim": 3}, IndexError, "Dimension out of range"))),
+                   err([M23], {"dim": 3}, IndexError, "Dimension out of range"),
+                   err([], {}, RuntimeError, "stack expects a non-empty TensorList"))),
     listed("hstack", ref=np.hstack, samples=cases(([(2,), (3,)], {}), ([M23, (2, 1)], {}),
                                                    ([(), (2,)], {}))),
     listed("vstack", ref=np.vstack, samples=cases(([(3,), (3,)], {}), ([M23, (1, 3)], {}))),
@@ -278,6 +293,14 @@ SPECS = [
            errors=(err((3,), -1, RuntimeError, "Repeats must be non-negative"),
                    err((3,), {"repeats": 2, "output_size": 5}, RuntimeError,
                        "Invalid output_size, expected 6 but got 5"))),
+    OpSpec("repeat_interleave_tensor", op=torchlite.repeat_interleave, dtypes=ALL_REAL,
+           torch_op=lambda torch: torch.repeat_interleave, samples=interleave_counts,
+           errors=(ErrorInput((np.ones(3), np.array([1, 2])), {}, RuntimeError,
+                              r"repeats.size\(0\) = 2 and input.size\(0\) = 3"),
+                   ErrorInput((np.ones(3), np.array([1, -2, 1])), {}, RuntimeError,
+                              "repeats can not be negative"),
+                   ErrorInput((np.ones(3), np.array([[1, 2, 1]])), {}, RuntimeError,
+                              "only accept 1D vector as repeat"))),
     # ---- flips and rolls ---------------------------------------------------------------------
     OpSpec("flip", ref=lambda x, dims: np.flip(x, dims), dtypes=ALL_REAL,
            samples=cases((M234, (0, 2),), (M23, (-1,),), ((), (),)),

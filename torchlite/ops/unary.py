@@ -21,14 +21,6 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 # ---- helpers ------------------------------------------------------------------------------
 
 
-def _in_opmath(xp, a, compute):
-    """``compute(a)``, in float32 for 2-byte floats (float16, bfloat16), cast back to a's dtype."""
-    if a.dtype.itemsize == 2 and a.dtype.kind in "fV":
-        out = compute(a.astype(xp.float32))
-        return out.astype(a.dtype) if out.dtype == xp.float32 else out
-    return compute(a)
-
-
 def _is_float(a):
     return a.dtype.kind in "fcV"
 
@@ -49,14 +41,13 @@ def _inplace_variant(fn, name):
     return op_
 
 
-def _unary_op(*aliases, inplace_function=True, inplace_method=True):
+def _unary_op(*aliases, inplace_function=True):
     """Publish ``fn`` (and ``aliases``) as torchlite.X and Tensor.X, with the in-place ``X_``
     as a Tensor method and, where PyTorch has it (``inplace_function``), as torchlite.X_."""
     def register(fn):
         export(fn, aliases=aliases)
-        if inplace_method:
-            for n in (fn.__name__, *aliases):
-                export(_inplace_variant(fn, n + "_"), function=inplace_function)
+        for n in (fn.__name__, *aliases):
+            export(_inplace_variant(fn, n + "_"), function=inplace_function)
         return fn
     return register
 
@@ -206,8 +197,9 @@ class ZeroGrad(Function):
 # ---- the y = f(a) primitives ----------------------------------------------------------------
 
 class _Unary(Function):
-    """y = f(a): ``compute(xp, a, **params)`` gives y; backward is ``vjp(ctx, grad, saved)``
-    with the input (``saves = "input"``), the output (``"output"``) or nothing (None)."""
+    """y = f(a): ``compute(xp, a, **params)`` gives y (float16 / bfloat16 in float32 when
+    ``opmath``); backward is ``vjp(ctx, grad, saved)`` with the input (``saves = "input"``),
+    the output (``"output"``) or nothing (None)."""
 
     raw = True
     promote = "float"
@@ -222,10 +214,10 @@ class _Unary(Function):
     @classmethod
     def forward(cls, ctx, a, **params):
         xp = ctx.xp
-        if cls.opmath:
-            out = _in_opmath(xp, a, lambda v: cls.compute(xp, v, **params))
-        else:
-            out = cls.compute(xp, a, **params)
+        half = cls.opmath and a.dtype.itemsize == 2 and a.dtype.kind in "fV"
+        out = cls.compute(xp, a.astype(xp.float32) if half else a, **params)
+        if half and out.dtype == xp.float32:  # float16 / bfloat16 computed in float32
+            out = out.astype(a.dtype)
         if cls.saves is not None:
             ctx.params = params
             ctx.save_for_backward(a if cls.saves == "input" else out)
@@ -528,7 +520,8 @@ class Sigmoid(_Unary):
     @staticmethod
     def compute(xp, a):
         e = xp.exp(-xp.abs(a))  # never overflows: stable for large |a|
-        return xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
+        r = 1 / (1 + e)
+        return xp.where(a >= 0, r, e * r)
 
     @staticmethod
     def vjp(ctx, grad, y):
@@ -1038,6 +1031,10 @@ def frac(input):
 
 @_unary_op(inplace_function=False)
 def sign(input):
+    check_tensor("sign", input)
+    if input._data.dtype.kind == "c":
+        raise NotImplementedError("Unlike NumPy, torch.sign is not intended to support complex "
+                                  "numbers. Please use torch.sgn instead.")
     return Sign.apply(input)
 
 
@@ -1052,14 +1049,19 @@ def reciprocal(input):
     return Reciprocal.apply(input)
 
 
+def _tensor_with_number(a, b):
+    """One bound a tensor of 1+ dims, the other a number: PyTorch accepts no such mix."""
+    if a is None or b is None or isinstance(a, Tensor) == isinstance(b, Tensor):
+        return False
+    return (a if isinstance(a, Tensor) else b).ndim > 0
+
+
 @_unary_op("clip")
 def clamp(input, min=None, max=None):
     """Limit ``input`` to [min, max]; each bound a number, a tensor or None (not both None)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    kinds = {type(b).__name__ for b in (min, max) if b is not None and not (
-        isinstance(b, Tensor) and b.ndim == 0)}
-    if "Tensor" in kinds and len(kinds) > 1:
+    if _tensor_with_number(min, max):
         raise TypeError(f"clamp() received an invalid combination of arguments - got (Tensor, "
                         f"{type(min).__name__}, {type(max).__name__}): min and max must be both "
                         "Tensors or both numbers")

@@ -187,7 +187,9 @@ SPECS = [
     _unary("frac", lambda x: x - np.trunc(x), dtypes=FLOATS, domain=(-5.0, 5.0),
            errors=_dtype_error((np.arange(3),), NotImplementedError,
                                r'"frac_cpu" not implemented for \'Long\'')),
-    _unary("sign", _sign, dtypes=ALL_REAL + BOOL, samples=_sign_samples),
+    _unary("sign", _sign, dtypes=ALL_REAL + BOOL, samples=_sign_samples, errors=_dtype_error(
+        (np.array([1 + 1j]),), NotImplementedError, "torch.sign is not intended to support "
+        "complex numbers. Please use torch.sgn instead")),
     # torch.sgn's gradient is a ZeroTensor, which the oracle test cannot read: compare with sign
     _unary("sgn", _sign, dtypes=ALL_REAL + BOOL, samples=_sign_samples,
            torch_op=lambda torch: torch.sign),
@@ -206,7 +208,8 @@ SPECS = [
     _test("isposinf", np.isposinf),
     _test("isneginf", np.isneginf),
     _test("isreal", np.isreal),
-    _test("signbit", np.signbit),
+    _test("signbit", np.signbit, errors=_dtype_error(
+        (np.array([1 + 1j]),), NotImplementedError, "signbit is not implemented for complex")),
     _test("logical_not", np.logical_not),
     _test("bitwise_not", np.invert, dtypes=INTS + BOOL, samples=unary_samples,
           errors=_dtype_error((np.ones(3),), NotImplementedError,

@@ -130,3 +130,21 @@ def test_clean_backward_under_anomaly_mode_matches(torch_oracle):
                 (x.exp() * x / (x + 1)).sum().backward()
         return x.grad
     same_program(program, torch_oracle)
+
+
+@pytest.mark.xfail(strict=True, reason="engine: under anomaly mode any exception raised while a "
+                   "node runs backward should first warn with that node's forward traceback "
+                   "(anomaly.warn_forward_stack); only NaN checks warn now")
+def test_any_backward_error_warns_with_forward_traceback(torch_oracle):
+    for lib in (torchlite, torch_oracle):
+        def run():
+            with lib.autograd.detect_anomaly():
+                x = leaf(lib, [1.0, 2.0])
+                y = x.exp()
+                loss = (y * 1).sum()
+                y.zero_()
+                loss.backward()
+        error, warned = _backward_catching(lib, run)
+        assert error.startswith("one of the variables needed for gradient computation")
+        assert any(w.startswith("Error detected in ExpBackward0. Traceback of forward call that "
+                                "caused the error:\n") and "y = x.exp()" in w for w in warned)

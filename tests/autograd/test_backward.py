@@ -209,3 +209,32 @@ def test_long_chain_backward_has_no_recursion_error_and_is_fast():
     assert n > sys.getrecursionlimit()
     assert x.grad.item() == pytest.approx(1.000001 ** n, rel=1e-9)
     assert elapsed < 30, f"a {n}-op chain took {elapsed:.1f}s forward+backward"
+
+
+def test_autograd_backward_with_several_roots(torch_oracle):
+    def program(lib):
+        x = leaf(lib, [1.0, 2.0])
+        a, b = x * x, x.exp().sum()
+        lib.autograd.backward([a, b], [lib.tensor([1.0, -1.0], dtype=lib.float64), None])
+        return x.grad
+    same_program(program, torch_oracle)
+
+
+def test_graph_structure_survives_backward(torch_oracle):
+    def program(lib):
+        x = leaf(lib, [1.0, 2.0])
+        y = (x.exp() * x).sum()
+        y.backward()
+        fn = y.grad_fn
+        return fn.name(), [n.name() for n, _ in fn.next_functions[0][0].next_functions]
+    same_program(program, torch_oracle)
+
+
+def test_shared_subexpression_gradients_add_up(torch_oracle):
+    def program(lib):
+        x = leaf(lib, [0.5, 1.5])
+        h = x.exp()
+        y = (h * h + h / x - h.log()).sum()
+        y.backward()
+        return x.grad
+    same_program(program, torch_oracle)

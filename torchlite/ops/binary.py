@@ -210,7 +210,7 @@ class DivRounded(Function):
     @staticmethod
     def forward(ctx, a, b, mode="floor"):
         xp = ctx.xp
-        arr = _reject(ctx, f"div_{mode}_{{dev}}", "b", a, b)
+        arr = _reject(ctx, f"div_{mode}_{{dev}}", "bc", a, b)
         if arr.dtype.kind in "iu":
             _check_int_divisor(ctx, arr, b)
             q = xp.floor_divide(a, b)
@@ -245,7 +245,7 @@ class Remainder(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        arr = _reject(ctx, ctx.kernel + "_{dev}", "b", a, b)
+        arr = _reject(ctx, ctx.kernel + "_{dev}", "bc", a, b)
         _check_int_divisor(ctx, arr, b)
         ctx.save_for_backward(a, b)
         return getattr(ctx.xp, ctx.kernel)(a, b)
@@ -302,7 +302,9 @@ class Pow(Function):
         xp = ctx.xp
         arr = _first_array(xp, a, b)
         if arr.dtype.kind == "b":
-            raise _not_implemented("pow", arr)
+            if type(b) is not bool:
+                raise _not_implemented("pow", arr)
+            return a.copy() if b else xp.ones_like(a)  # PyTorch's shortcut for ** 1 and ** 0
         out = _int_pow(xp, a, b) if arr.dtype.kind in "iu" else xp.power(a, b)
         ctx.save_for_backward(a, b, out)
         return out
@@ -337,6 +339,7 @@ class Atan2(Function):
 
     @staticmethod
     def forward(ctx, a, b):
+        _reject(ctx, "atan2_{dev}", "c", a, b)
         ctx.save_for_backward(a, b)
         return ctx.xp.arctan2(a, b)
 
@@ -344,7 +347,8 @@ class Atan2(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        scaled = grad / (a * a + b * b)
+        denom = a * a + b * b
+        scaled = where(denom == 0, 0.0, grad / denom)  # PyTorch: 0 at the origin, not NaN
         return (scaled * b if need_a else None), (scaled * -a if need_b else None)
 
 
@@ -356,7 +360,7 @@ class Hypot(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        _reject(ctx, "hypot_{dev}", "biu", a, b)
+        _reject(ctx, "hypot_{dev}", "biuc", a, b)
         out = ctx.xp.hypot(a, b)
         ctx.save_for_backward(a, b, out)
         return out
@@ -377,6 +381,7 @@ class Copysign(Function):
 
     @staticmethod
     def forward(ctx, a, b):
+        _reject(ctx, "copysign_{dev}", "c", a, b)
         out = ctx.xp.copysign(a, b)
         ctx.save_for_backward(a, out)
         return out
@@ -398,6 +403,7 @@ class Xlogy(Function):
     @staticmethod
     def forward(ctx, a, b):
         xp = ctx.xp
+        _reject(ctx, "xlogy_{dev}", "c", a, b)
         ctx.save_for_backward(a, b)
         x, y = _as_arrays(xp, a, b)
         out = xp.where(x == 0, xp.zeros((), x.dtype), x * xp.log(y))
@@ -435,6 +441,8 @@ class _MinMax(Function):
 
     @staticmethod
     def forward(ctx, a, b):
+        if _first_array(ctx.xp, a, b).dtype.kind == "c":
+            raise RuntimeError(f"{ctx.ufunc} not implemented for complex tensors.")
         ctx.save_for_backward(a, b)
         return getattr(ctx.xp, ctx.ufunc)(a, b)
 
@@ -485,51 +493,43 @@ class Fmin(_MinMax):
 
 # ---- comparisons, logical and bitwise ops (never differentiable) --------------------------
 class _Ufunc(Function):
-    """Base of the non-differentiable elementwise ops that are one array function."""
+    """Base of the non-differentiable elementwise ops that are one array function; dtypes of a
+    kind in ``rejected`` raise PyTorch's not-implemented error for ``kernel``."""
     raw = True
     differentiable = False
     promote = "promote"
     ufunc = None
+    kernel = None
+    rejected = ""
 
     @staticmethod
     def forward(ctx, a, b):
+        if ctx.rejected:
+            _reject(ctx, ctx.kernel + "_{dev}", ctx.rejected, a, b)
         return getattr(ctx.xp, ctx.ufunc)(a, b)
 
 
-def _ufunc_class(name, ufunc, label, base=_Ufunc, **attrs):
-    return type(name, (base,), {"ufunc": ufunc, "label": label, "backward_rule":
-                                "not differentiable", "__module__": __name__, **attrs})
+def _ufunc_class(name, ufunc, label, kernel=None, rejected="", **attrs):
+    return type(name, (_Ufunc,), {"ufunc": ufunc, "label": label, "kernel": kernel,
+                                  "rejected": rejected, "backward_rule": "not differentiable",
+                                  "__module__": __name__, **attrs})
 
 
 Eq = _ufunc_class("Eq", "equal", "a == b")
 Ne = _ufunc_class("Ne", "not_equal", "a != b")
-Lt = _ufunc_class("Lt", "less", "a < b")
-Le = _ufunc_class("Le", "less_equal", "a <= b")
-Gt = _ufunc_class("Gt", "greater", "a > b")
-Ge = _ufunc_class("Ge", "greater_equal", "a >= b")
+Lt = _ufunc_class("Lt", "less", "a < b", "lt", "c")
+Le = _ufunc_class("Le", "less_equal", "a <= b", "le", "c")
+Gt = _ufunc_class("Gt", "greater", "a > b", "gt", "c")
+Ge = _ufunc_class("Ge", "greater_equal", "a >= b", "ge", "c")
 LogicalAnd = _ufunc_class("LogicalAnd", "logical_and", "a and b", promote=None)
 LogicalOr = _ufunc_class("LogicalOr", "logical_or", "a or b", promote=None)
 LogicalXor = _ufunc_class("LogicalXor", "logical_xor", "a xor b", promote=None)
-
-
-class _Bitwise(_Ufunc):
-    """Bitwise ops: integer and bool dtypes only (shifts: integers only), like PyTorch."""
-    kernel = None
-    rejected = "fc"
-
-    @staticmethod
-    def forward(ctx, a, b):
-        _reject(ctx, ctx.kernel + "_{dev}", ctx.rejected, a, b)
-        return getattr(ctx.xp, ctx.ufunc)(a, b)
-
-
-BitwiseAnd = _ufunc_class("BitwiseAnd", "bitwise_and", "a & b", _Bitwise, kernel="bitwise_and")
-BitwiseOr = _ufunc_class("BitwiseOr", "bitwise_or", "a | b", _Bitwise, kernel="bitwise_or")
-BitwiseXor = _ufunc_class("BitwiseXor", "bitwise_xor", "a ^ b", _Bitwise, kernel="bitwise_xor")
-LeftShift = _ufunc_class("LeftShift", "left_shift", "a << b", _Bitwise, kernel="lshift",
-                         rejected="fcb")
-RightShift = _ufunc_class("RightShift", "right_shift", "a >> b", _Bitwise, kernel="rshift",
-                          rejected="fcb")
+# Bitwise ops take integer and bool dtypes only (shifts: integers only), like PyTorch.
+BitwiseAnd = _ufunc_class("BitwiseAnd", "bitwise_and", "a & b", "bitwise_and", "fc")
+BitwiseOr = _ufunc_class("BitwiseOr", "bitwise_or", "a | b", "bitwise_or", "fc")
+BitwiseXor = _ufunc_class("BitwiseXor", "bitwise_xor", "a ^ b", "bitwise_xor", "fc")
+LeftShift = _ufunc_class("LeftShift", "left_shift", "a << b", "lshift", "fcb")
+RightShift = _ufunc_class("RightShift", "right_shift", "a >> b", "rshift", "fcb")
 
 
 class IsClose(Function):

@@ -3,5 +3,5 @@
 One module per op family; each holds that family's Function classes and public functions.
 """
 from . import (_inplace, binary, conversion, indexing, linalg, reduction, shape,  # noqa: F401
-               unary)
+               sorting, unary)
 from ._registry import EXPORTS  # noqa: F401

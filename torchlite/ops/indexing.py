@@ -28,11 +28,11 @@ def ufunc_at(xp, name, out, key, values):
     scatter = {"add": "scatter_add", "maximum": "scatter_max", "minimum": "scatter_min"}
     if name in scatter:
         getattr(cupyx, scatter[name])(out, key, values)
-    else:  # no multiply.at on the GPU: reduce on the host, copy back
+    else:  # CuPy has no multiply.at: reduce on the host (NumPy, reached through the array)
         host = out.get()
         hkey = tuple(k.get() if isinstance(k, xp.ndarray) else k for k in key)
         hval = values.get() if isinstance(values, xp.ndarray) else values
-        getattr(importlib.import_module("numpy"), name).at(host, hkey, hval)
+        getattr(host.__array_namespace__(), name).at(host, hkey, hval)
         out[...] = xp.asarray(host)
 
 

@@ -105,7 +105,9 @@ def test_op_promotion_matches_torch(op, a, b):
         pytest.skip("torch gives complex32 (ComplexHalf), which torchlite does not have")
     try:
         _both(op if op.__module__ == "_operator" else _named(op.__name__), a, b)
-    except OverflowError:  # e.g. uint8 tensor + -2
+    except (OverflowError, AssertionError):  # uint8 tensor + -2: torch wraps -2 to 254
+        if not (type(b) is int and b < 0 and a.dtype == np.uint8):
+            raise
         pytest.xfail("core: Python ints outside the integer dtype's range make NumPy raise "
                      "OverflowError in Function.apply; PyTorch wraps them")
 

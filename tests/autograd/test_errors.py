@@ -66,10 +66,6 @@ def _fn(name):
     return lambda lib: getattr(lib.autograd.functional, name)
 
 
-def _xfail(reason, *row):
-    return pytest.param(*row, marks=pytest.mark.xfail(strict=True, reason=reason), id=row[0])
-
-
 ROWS = [
     ("int_requires_grad_", lambda lib: lib.tensor([1, 2]).requires_grad_(), RuntimeError,
      "only Tensors of floating point dtype can require gradients"),
@@ -96,9 +92,8 @@ ROWS = [
     ("grad_unused_input", lambda lib: lib.autograd.grad((_t(lib) * 2).sum(), [_t(lib)]),
      RuntimeError, "The differentiated Tensor at index 0 appears to not have been used in the "
      "graph"),
-    _xfail("engine: PyTorch quotes with backticks: '`inputs` argument to `backward()` ...'",
-           "backward_empty_inputs", lambda lib: (_t(lib) * 2).sum().backward(inputs=[]),
-           RuntimeError, r"`inputs` argument to `backward\(\)` cannot be empty\."),
+    ("backward_empty_inputs", lambda lib: (_t(lib) * 2).sum().backward(inputs=[]),
+     RuntimeError, r"`inputs` argument to `backward\(\)` cannot be empty\."),
     ("hook_without_grad", lambda lib: _t(lib, requires_grad=False).register_hook(print),
      RuntimeError, "cannot register a hook on a tensor that doesn't require gradient"),
     ("retain_grad_without_grad", lambda lib: _t(lib, requires_grad=False).retain_grad(),
@@ -119,13 +114,10 @@ ROWS = [
      r"Can't detach views in-place\. Use detach\(\) instead\."),
     ("function_wrong_grad_count", _bad_count, RuntimeError,
      r"function FewBackward returned an incorrect number of gradients \(expected 2, got 1\)"),
-    _xfail("engine._fit raises TypeError; PyTorch raises RuntimeError 'expected Variable or None "
-           "(got int)'", "function_grad_not_a_tensor", _bad_grad_type, RuntimeError,
-           r"expected Variable or None \(got int\)"),
-    _xfail("once_differentiable is a no-op: PyTorch runs that backward without recording, so "
-           "its result does not require grad", "once_differentiable_double_backward",
-           _once_differentiable_twice, RuntimeError,
-           "element 0 of tensors does not require grad and does not have a grad_fn"),
+    ("function_grad_not_a_tensor", _bad_grad_type, RuntimeError,
+     r"expected Variable or None \(got int\)"),
+    ("once_differentiable_double_backward", _once_differentiable_twice, RuntimeError,
+     "element 0 of tensors does not require grad and does not have a grad_fn"),
     ("gradcheck_no_input_requires_grad",
      lambda lib: lib.autograd.gradcheck(lambda x: x * 2, (_t(lib, requires_grad=False),)),
      ValueError, "gradcheck expects at least one input tensor to require gradient"),

@@ -251,8 +251,6 @@ def test_mark_dirty_in_place_function(torch_oracle):
     same_program(program, torch_oracle)
 
 
-@pytest.mark.xfail(strict=True, reason="_apply_tensor_function: PyTorch bumps the version of "
-                   "tensors marked dirty once more after forward")
 def test_mark_dirty_bumps_the_version(torch_oracle):
     def program(lib):
         y = leaf(lib, [0.5, 1.0]) * 1

@@ -45,8 +45,6 @@ def test_enable_grad_inside_no_grad(torch_oracle):
     same_program(program, torch_oracle)
 
 
-@pytest.mark.xfail(strict=True, reason="grad_mode.inference_mode(False) leaves grad mode as it "
-                   "was; PyTorch's InferenceMode(false) enables grad mode and clears inference")
 def test_inference_mode_false_inside_inference_mode(torch_oracle):
     def program(lib):
         with lib.inference_mode():
@@ -92,9 +90,7 @@ def _decorated(lib, decorate):
     lambda lib: lib.no_grad,
     lambda lib: lib.enable_grad(),
     lambda lib: lib.enable_grad,
-    pytest.param(lambda lib: lib.set_grad_enabled(False), marks=pytest.mark.xfail(
-        strict=True, reason="set_grad_enabled.__call__ must restore the mode its constructor "
-        "changed (PyTorch does); torchlite leaves grad disabled after decorating")),
+    lambda lib: lib.set_grad_enabled(False),
     lambda lib: lib.inference_mode(),
     lambda lib: lib.inference_mode,
 ], ids=["no_grad()", "no_grad", "enable_grad()", "enable_grad", "set_grad_enabled(False)",
@@ -174,8 +170,6 @@ def test_results_inside_no_grad_do_not_require_grad(torch_oracle):
     same_program(program, torch_oracle)
 
 
-@pytest.mark.xfail(strict=True, reason="Function.apply: PyTorch marks a view made under no_grad "
-                   "of a tensor that requires grad as requires_grad=True (a leaf view)")
 def test_views_made_inside_no_grad_keep_requires_grad(torch_oracle):
     def program(lib):
         x = leaf(lib, [1.0, 2.0])

@@ -75,9 +75,6 @@ def test_in_place_op_on_the_saved_output_itself_raises(torch_oracle):
     raises_alike(program, torch_oracle, RuntimeError, MODIFIED_OUTPUT)
 
 
-@pytest.mark.xfail(strict=True, reason="Fill.backward returns None, so the engine never reaches "
-                   "ExpBackward0 and its modified saved output; PyTorch's fill_ passes a zero "
-                   "gradient on (and unpacks saved tensors even for undefined grads)")
 def test_fill_over_a_saved_output_raises(torch_oracle):
     def program(lib):
         x = leaf(lib, [1.0, 2.0])
@@ -87,11 +84,7 @@ def test_fill_over_a_saved_output_raises(torch_oracle):
     raises_alike(program, torch_oracle, RuntimeError, MODIFIED_OUTPUT)
 
 
-@pytest.mark.parametrize("op", [
-    pytest.param(op, marks=pytest.mark.xfail(
-        strict=True, reason=f"{op} returns no gradient for the overwritten value: the input's "
-        "grad stays None where PyTorch accumulates zeros")) for op in ("fill_", "copy_", "zero_")
-])
+@pytest.mark.parametrize("op", ["fill_", "copy_", "zero_"])
 def test_overwriting_gives_zero_gradient_to_the_history(torch_oracle, op):
     def program(lib):
         x = leaf(lib, [1.0, 2.0])
@@ -114,9 +107,6 @@ def test_modified_saved_constant_raises(torch_oracle):
                  r"version 0 instead")
 
 
-@pytest.mark.xfail(strict=True, reason="_raise_modified: PyTorch omits 'which is output 0 of "
-                   "...' for a saved leaf and, outside anomaly mode, hints 'enable anomaly "
-                   "detection ... set_detect_anomaly(True, check_nan=False)'")
 def test_modified_error_wording_for_leaf_and_hint(torch_oracle):
     def program(lib):
         x = leaf(lib, [1.0, 2.0])
@@ -195,9 +185,6 @@ def test_in_place_on_view_of_non_leaf_reaches_the_base(torch_oracle, view):
     same_program(program, torch_oracle)
 
 
-@pytest.mark.xfail(strict=True, reason="a view made before an in-place op on its base keeps the "
-                   "base's old history: PyTorch regenerates the view's grad_fn when the shared "
-                   "version counter moved")
 def test_in_place_on_base_is_seen_through_its_view(torch_oracle):
     def program(lib):
         x = leaf(lib, [[1.0, 2.0], [3.0, 4.0]])

@@ -19,7 +19,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if inputs is not None:
         inputs = _as_tuple(inputs)
         if not inputs:
-            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
         got = _run(edges, grads, retain_graph, create_graph, captures=inputs)
         for t, g in zip(inputs, got):
             if g is not None:
@@ -64,6 +64,8 @@ def _as_tuple(x):
 
 def _edge(t):
     """The graph edge into a tensor: (grad_fn, output index), or (the leaf itself, 0)."""
+    if t._base is not None and t._view_version != t._vc[0]:
+        F.refresh_view(t)
     if t._grad_fn is not None:
         return (t._grad_fn, t._output_nr)
     return (t, 0)
@@ -105,8 +107,8 @@ def _roots(tensors, grad_tensors, create_graph):
 def _collect(edges, want_parents):
     """Dependency counts of every node reachable from the roots (and each node's parents)."""
     deps, parents = {}, {}
-    stack = [n for n, _ in edges]
-    seen = set(stack)
+    seen = set()
+    stack = [n for n, _ in edges if not (n in seen or seen.add(n))]
     while stack:
         node = stack.pop()
         if isinstance(node, Tensor):
@@ -287,8 +289,7 @@ def _call_backward(node, grads):
 
 
 def _bad_grad(node, k, g):
-    raise TypeError(f"function {node.name()} returned a gradient of type {type(g).__name__} at "
-                    f"index {k}, expected a Tensor or None")
+    raise RuntimeError(f"expected Variable or None (got {type(g).__name__})")
 
 
 def _fit(g, edge, node, k):

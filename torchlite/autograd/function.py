@@ -8,6 +8,8 @@ Internal primitives (``raw = True``) receive raw arrays in ``forward`` and compu
 Only ``apply`` wraps arrays into Tensors, checks devices, promotes dtypes, honours grad mode,
 builds the node, stamps versions and tells the op listeners (the graph recorder).
 """
+import functools
+import re
 import traceback
 import weakref
 
@@ -50,7 +52,8 @@ class Node:
         return _RemovableHandle(hooks, hook)
 
     def __repr__(self):
-        return f"<{self.name()} object at {hex(id(self))}>"
+        name = self.name().rpartition("::")[2]
+        return f"<{name} object at {hex(id(self))}>"
 
 
 class _RemovableHandle:
@@ -214,6 +217,9 @@ class Function(Node):
 
     @property
     def needs_input_grad(self):
+        given = self.__dict__.get("_needs_input_grad")
+        if given is not None:
+            return given
         return tuple([e is not None for e in self._edges])
 
     # ---- what the engine calls ------------------------------------------------------------
@@ -231,10 +237,10 @@ class Function(Node):
             return ()
         out = []
         for s in saved:
-            if type(s) is tuple:  # (input tensor, its version when saved)
-                t, version = s
+            if type(s) is tuple:  # (input tensor, its version and grad_fn when saved)
+                t, version, producer = s
                 if t._vc[0] != version:
-                    _raise_modified(self, t, t._vc[0], version, "output 0 of " + _producer(t))
+                    _raise_modified(t._data, t._vc[0], version, producer, t._output_nr)
                 out.append(t)
             else:
                 out.append(_unpack(self, s))
@@ -248,26 +254,31 @@ class Function(Node):
 def _unpack(node, s):
     if type(s) is _SavedOutput:
         if s.vc[0] != s.version:
-            _raise_modified(node, s, s.vc[0], s.version, f"output {s.index} of {node.name()}")
+            _raise_modified(s.data, s.vc[0], s.version, node, s.index)
         t = _make(s.data, node.device, True, node, s.index)
         t._vc = s.vc
         return t
     return s
 
 
-def _producer(t):
-    return t._grad_fn.name() if t._grad_fn is not None else "a leaf tensor"
-
-
-def _raise_modified(node, t, now, expected, what):
-    data = t.data if isinstance(t, _SavedOutput) else t._data
+def _raise_modified(data, now, expected, producer, output_nr):
+    """PyTorch's error for a saved tensor that an in-place op changed before backward."""
     dt = _dtype.from_numpy_dtype(data.dtype)
+    what = ""
+    if producer is not None:
+        name = re.sub(r"Backward[0-9]*$", "", producer.name())
+        what = f", which is output {output_nr} of {name},"
+    if _ANOMALY["enabled"]:
+        hint = ("Hint: the backtrace further above can point to the operation that failed to "
+                "compute its gradient. The variable in question was changed in there or "
+                "anywhere later. Good luck!")
+    else:
+        hint = ("Hint: enable anomaly detection to find the operation that failed to compute "
+                "its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an "
-        f"inplace operation: [torch.{dt._short}Tensor {list(data.shape)}], which is {what}, "
-        f"is at version {now}; expected version {expected} instead. Hint: the backtrace "
-        "further above can point to the operation that failed to compute its gradient. The "
-        "variable in question was changed in there or anywhere later. Good luck!")
+        f"inplace operation: [torch.{dt._short}Tensor {list(data.shape)}]{what} is at version "
+        f"{now}; expected version {expected} instead. {hint}")
 
 
 _new_tensor = object.__new__
@@ -289,6 +300,8 @@ def _build_node(ctx, args, arrays, outs, raw):
     edges = []
     for a in args:
         if isinstance(a, Tensor) and a._requires_grad:
+            if a._base is not None and a._view_version != a._vc[0]:
+                refresh_view(a)
             fn = a._grad_fn
             data = a._data
             if fn is None:  # a leaf is its own sink; next_functions shows its AccumulateGrad
@@ -304,7 +317,7 @@ def _build_node(ctx, args, arrays, outs, raw):
         for s in to_save:
             for a, arr in zip(args, arrays):  # the common case: an input
                 if arr is s:
-                    saved.append((a, a._vc[0]) if isinstance(a, Tensor) else s)
+                    saved.append((a, a._vc[0], a._grad_fn) if isinstance(a, Tensor) else s)
                     break
             else:
                 saved.append(_saved_record(s, outs, raw, ctx.xp.ndarray))
@@ -317,13 +330,13 @@ def _saved_record(s, outs, raw, ndarray):
     """A saved item that is not an input: outputs become _SavedOutput (no reference cycle),
     Tensors are version-stamped, other arrays become constant Tensors, the rest is kept."""
     if isinstance(s, Tensor):
-        return (s, s._vc[0])
+        return (s, s._vc[0], s._grad_fn)
     for i, o in enumerate(outs):
         if o._data is s or (i < len(raw) and raw[i] is s):
             return _SavedOutput(i, o)
     if not isinstance(s, ndarray):
         return s
-    return (_make(s, outs[0]._device), 0)
+    return (_make(s, outs[0]._device), 0, None)
 
 
 def _shape_error(cls, args, err):
@@ -377,8 +390,25 @@ def _link_view(base, outputs, cls, extra_args, params):
     outs = outputs if type(outputs) is tuple else (outputs,)
     for i, o in enumerate(outs):
         o._vc = base._vc
+        o._view_version = base._vc[0]
         o._base = root
         o._view_fn = (base._view_fn, cls, extra_args, params, i)
+        if base._requires_grad and not o._requires_grad and o._data.dtype.kind in "fcV":
+            o._requires_grad = True  # a view made under no_grad: a leaf that requires grad
+
+
+def refresh_view(t):
+    """A view whose base was modified in place after the view was made takes its autograd
+    history anew from the base (as PyTorch regenerates a view's grad_fn)."""
+    t._view_version = t._vc[0]
+    if not t._base._requires_grad:
+        return
+    from .grad_mode import enable_grad
+    with enable_grad():
+        fresh = replay_view(t._view_fn, t._base)
+    t._requires_grad = fresh._requires_grad
+    t._grad_fn = fresh._grad_fn
+    t._output_nr = fresh._output_nr
 
 
 def replay_view(view_fn, root):
@@ -399,38 +429,38 @@ def _apply_tensor_function(cls, args, params):
     devices = {t._device for t in tensors}
     ctx.device = tensors[0]._device if tensors else None
     ctx.xp = ctx.device.xp if ctx.device is not None else None
-    ctx.__dict__["needs_input_grad"] = tuple(isinstance(a, Tensor) and a._requires_grad
-                                             for a in args)
+    ctx._needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
     if len(devices) > 1:
         _resolve_devices(cls, args, list(args))
-    if "setup_context" in cls.__dict__:
-        with no_grad():
+    with no_grad():
+        if "setup_context" in cls.__dict__:
             out = cls.forward(*args, **params)
-        cls.setup_context(ctx, args, out)
-    else:
-        with no_grad():
+            cls.setup_context(ctx, args, out)
+        else:
             out = cls.forward(ctx, *args, **params)
     is_tuple = isinstance(out, tuple)
     outs = out if is_tuple else (out,)
     non_diff = ctx.__dict__.get("_non_diff", ())
-    wrapped = []
-    for i, o in enumerate(outs):
-        if not isinstance(o, Tensor):
-            wrapped.append(o)
-            continue
-        if any(o is a for a in args) and not any(o is d for d in ctx.__dict__.get("_dirty", ())):
+    dirty = ctx.__dict__.get("_dirty", ())
+    wrapped, diff = [], []
+    for o in outs:
+        if isinstance(o, Tensor) and any(o is a for a in args) and \
+                not any(o is d for d in dirty):
             o = _make(o._data, o._device)  # returning an input: a new tensor sharing its data
-            o._vc = [0]
-        diff = requires and o._data.dtype.kind in "fc" and not any(o is n for n in non_diff)
-        if diff:
-            o._requires_grad, o._grad_fn, o._output_nr = True, ctx, i
         wrapped.append(o)
-    if requires:
+        diff.append(requires and isinstance(o, Tensor) and o._data.dtype.kind in "fcV"
+                    and not any(o is n for n in non_diff))
+    if requires:  # edges first: a dirty input's history is the one before this op
         tensor_outs = tuple(o for o in wrapped if isinstance(o, Tensor))
         _build_node(ctx, args, list(args), tensor_outs, tuple(o._data for o in tensor_outs))
         ctx.num_outputs = len(outs)
         ctx._out_meta = [(o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None
                          for o in outs]
+    for i, (o, d) in enumerate(zip(wrapped, diff)):
+        if d:
+            o._requires_grad, o._grad_fn, o._output_nr = True, ctx, i
+    for d in dirty:
+        d._vc[0] += 1
     result = tuple(wrapped) if is_tuple else wrapped[0]
     if OP_LISTENERS:
         for listener in OP_LISTENERS:
@@ -438,8 +468,13 @@ def _apply_tensor_function(cls, args, params):
     return result
 
 
-class once_differentiable:
-    """Decorator for backward methods that are not themselves differentiable (accepted as-is)."""
+def once_differentiable(fn):
+    """Decorator for a backward that is not itself differentiable: it runs without recording,
+    so its gradients do not require grad (a double backward through it finds no graph)."""
+    from .grad_mode import no_grad
 
-    def __new__(cls, fn):
-        return fn
+    @functools.wraps(fn)
+    def wrapper(ctx, *grads):
+        with no_grad():
+            return fn(ctx, *grads)
+    return wrapper

@@ -98,6 +98,10 @@ class set_grad_enabled(_Mode):
     def clone(self):
         return self.__class__(self.mode)
 
+    def __call__(self, fn):
+        STATE.enabled = self._prev[0]  # decorating must not leave the mode changed
+        return super().__call__(fn)
+
     def _set(self):
         STATE.enabled = self.mode
 
@@ -120,6 +124,5 @@ class inference_mode(_Mode):
         return self.__class__(self.mode)
 
     def _set(self):
-        if self.mode:
-            STATE.enabled = False
-            STATE.inference = True
+        STATE.enabled = not self.mode
+        STATE.inference = self.mode

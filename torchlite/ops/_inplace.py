@@ -75,6 +75,7 @@ def inplace(self, fn, *args, **kwargs):
         new_base = CopySlices.apply(base_before, result, view_fn=self._view_fn)
         _rebase(base, new_base)
         _rebase(self, replay_view(self._view_fn, base))
+        self._view_version = self._vc[0]
     return self
 
 
@@ -133,7 +134,7 @@ class CopySlices(Function):
 
 class Fill(Function):
     raw = True
-    node_name = "FillBackward0"
+    node_name = "FillBackward2"
     label = "fill"
     backward_rule = "grad_a = 0"
 
@@ -143,14 +144,14 @@ class Fill(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return None
+        return _zeros_like(grad)
 
 
 class Copy(Function):
     """``dst.copy_(src)`` seen out of place: ``src`` broadcast and cast to ``dst``."""
 
     raw = True
-    node_name = "CopyBackwards"
+    node_name = "torch::autograd::CopyBackwards"
     label = "copy"
     backward_rule = "grad_dst = 0; grad_src = grad (summed over broadcast dims)"
 
@@ -160,7 +161,12 @@ class Copy(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return None, grad
+        return (_zeros_like(grad) if ctx.needs_input_grad[0] else None), grad
+
+
+def _zeros_like(t):
+    """The gradient of an overwritten value: zeros (PyTorch passes zeros, not nothing)."""
+    return _make(t._device.xp.zeros(t._data.shape, t._data.dtype), t._device)
 
 
 @method

@@ -6,7 +6,7 @@ repeats return copies, as in PyTorch.
 """
 import warnings
 
-from .. import _dtype
+from .. import _device, _dtype
 from .._tensor import Size, Tensor, _wrap_dim
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
@@ -195,7 +195,8 @@ class Unfold(Function):
         shape = a.shape[:dim] + (count,) + a.shape[dim + 1:] + (size,)
         strides = a.strides[:dim] + (a.strides[dim] * step,) + a.strides[dim + 1:] + \
             (a.strides[dim],)
-        return ctx.xp.lib.stride_tricks.as_strided(a, shape, strides)
+        xp = ctx.xp or _device.of_array(a).xp  # the in-place machinery replays with no xp
+        return xp.lib.stride_tricks.as_strided(a, shape, strides)
 
     @staticmethod
     def backward(ctx, grad):

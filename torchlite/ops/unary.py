@@ -144,11 +144,9 @@ def _erfinv(xp, y):
 # ---- Functions that shape gradients ---------------------------------------------------------
 
 def _between(xp, a, lo, hi):
-    inside = None
-    for part in (None if lo is None else a >= lo, None if hi is None else a <= hi):
-        if part is not None:
-            inside = part if inside is None else xp.logical_and(inside, part)
-    return inside
+    if lo is None:
+        return a <= hi
+    return a >= lo if hi is None else xp.logical_and(a >= lo, a <= hi)
 
 
 def _below(xp, a, lo, hi):

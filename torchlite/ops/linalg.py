@@ -51,8 +51,8 @@ def _const(arr, like):
     return _make(arr, like._device)
 
 
-def _eye(n, like, m=None):
-    return _const(like._device.xp.eye(n, m, dtype=like._data.dtype), like)
+def _eye(n, like, m=None, k=0):
+    return _const(like._device.xp.eye(n, m, k, dtype=like._data.dtype), like)
 
 
 def _dims_str(shape):
@@ -691,7 +691,7 @@ class Inverse(Function):
 class Det(Function):
     raw = True
     label = "det(A)"
-    backward_rule = "grad_A = grad * det(A) * inv(A)^T"
+    backward_rule = "grad_A = grad * det(A) * inv(A)^T (through the SVD when A is singular)"
 
     @staticmethod
     def forward(ctx, a):
@@ -702,8 +702,22 @@ class Det(Function):
     @staticmethod
     def backward(ctx, grad):
         a, det_a = ctx.saved_tensors
-        scale = _insert(_insert(grad * det_a, -1), -1)
-        return scale * _mT(Inverse.apply(a))
+        try:
+            inv_a = Inverse.apply(a)
+        except LinAlgError:
+            return _det_grad_singular(a, grad)
+        return _insert(_insert(grad * det_a, -1), -1) * _mT(inv_a)
+
+
+def _det_grad_singular(a, grad):
+    """grad times the cofactor matrix through the SVD, det(U) det(Vh) U diag(prod_{j!=i} s_j) Vh,
+    which needs no inverse (PyTorch's route for singular matrices)."""
+    u, s, vh = SVD.apply(a, full_matrices=False)
+    xp = a._device.xp
+    signs = _const(xp.linalg.det(u._data) * xp.linalg.det(vh._data), a)
+    eye = _eye(s.shape[-1], s)
+    others = (_row(s) * (1 - eye) + eye).prod(-1)  # row i: every s_j but s_i
+    return Matmul.apply(u * _row(others * _col(grad * signs)), vh)
 
 
 class Slogdet(Function):
@@ -858,7 +872,8 @@ def _copyltu(m):
 class QR(Function):
     raw = True
     label = "qr(A)"
-    backward_rule = "grad_A = (grad_Q + Q copyltu(M)) R^-T, M = R grad_R^T - grad_Q^T Q"
+    backward_rule = ("grad_A = (grad_Q + Q copyltu(M)) R^-T, M = R grad_R^T - grad_Q^T Q "
+                     "(wide A: on its leading square block, plus Q grad_V for the rest)")
     _materialize_grads = False
 
     @staticmethod
@@ -868,7 +883,7 @@ class QR(Function):
             r = ctx.xp.linalg.qr(a, mode="r")
             return ctx.xp.empty((0,), a.dtype), r
         q, r = ctx.xp.linalg.qr(a, mode=mode)
-        ctx.save_for_backward(q, r)
+        ctx.save_for_backward(a, q, r)
         return q, r
 
     @staticmethod
@@ -878,21 +893,38 @@ class QR(Function):
                 "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
                 "Please use linalg.qr(A, mode='reduced') if you are going to differentiate "
                 "through linalg.qr.")
-        if ctx.m < ctx.n or (ctx.mode == "complete" and ctx.m > ctx.n):
+        if ctx.mode == "complete" and ctx.m > ctx.n:
             raise RuntimeError("The QR decomposition is not differentiable when mode='complete' "
-                               "and nrows > ncols." if ctx.m > ctx.n else
-                               "linalg.qr: differentiating a wide matrix (nrows < ncols) is not "
-                               "supported by torchlite yet.")
-        q, r = ctx.saved_tensors
-        m = 0
-        if grad_r is not None:
-            m = Matmul.apply(r, _mT(grad_r))
-        if grad_q is not None:
-            m = m - Matmul.apply(_mT(grad_q), q)
-        b = Matmul.apply(q, _copyltu(m))
-        if grad_q is not None:
-            b = b + grad_q
-        return _solve_right(_mT(r), b)
+                               "and nrows > ncols.")
+        a, q, r = ctx.saved_tensors
+        m, n = ctx.m, ctx.n
+        if m >= n:
+            return _qr_grad_tall(q, r, grad_q, grad_r)
+        # Wide A = [X | Y] with R = [U | V]: X = Q U is a square QR and Y = Q V.
+        pick_x, pick_y = _eye(n, r, m), _eye(n, r, n - m, -m)
+        grad_v = None if grad_r is None else Matmul.apply(grad_r, pick_y)
+        grad_u = None if grad_r is None else Matmul.apply(grad_r, pick_x)
+        if grad_v is not None:
+            y_gv = Matmul.apply(Matmul.apply(a, pick_y), _mT(grad_v))
+            grad_q = y_gv if grad_q is None else grad_q + y_gv
+        grad_a = Matmul.apply(_qr_grad_tall(q, Matmul.apply(r, pick_x), grad_q, grad_u),
+                              _mT(pick_x))
+        if grad_v is not None:
+            grad_a = grad_a + Matmul.apply(Matmul.apply(q, grad_v), _mT(pick_y))
+        return grad_a
+
+
+def _qr_grad_tall(q, r, grad_q, grad_r):
+    """QR backward for m >= n (reduced): (gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q."""
+    m = 0
+    if grad_r is not None:
+        m = Matmul.apply(r, _mT(grad_r))
+    if grad_q is not None:
+        m = m - Matmul.apply(_mT(grad_q), q)
+    b = Matmul.apply(q, _copyltu(m))
+    if grad_q is not None:
+        b = b + grad_q
+    return _solve_right(_mT(r), b)
 
 
 _QR_MODES = ("reduced", "complete", "r")
@@ -993,10 +1025,14 @@ def linalg_svd(A, full_matrices=True):
 def svd(input, some=True, compute_uv=True):
     """Legacy torch.svd: returns V (not Vh); reduced when ``some``."""
     _check_matrix("linalg.svd", input, square=False)
+    make = return_type("svd", ("U", "S", "V"))
+    if not compute_uv:  # zero-filled square U and V, as PyTorch documents
+        xp, m, n = input._device.xp, input.shape[-2], input.shape[-1]
+        batch, dt = tuple(input.shape[:-2]), input._data.dtype
+        return make(_const(xp.zeros(batch + (m, m), dt), input), svdvals(input),
+                    _const(xp.zeros(batch + (n, n), dt), input))
     u, s, vh = SVD.apply(input, full_matrices=not some)
-    if not compute_uv:
-        u, vh = u.detach() * 0, vh.detach() * 0
-    return return_type("svd", ("U", "S", "V"))(u, s, _mT(vh))
+    return make(u, s, _mT(vh))
 
 
 def svdvals(A):
@@ -1092,8 +1128,8 @@ def linalg_pinv(A, *, atol=None, rtol=None, hermitian=False):
     """Moore-Penrose pseudo-inverse (singular values below the tolerance are dropped)."""
     check_tensor("linalg.pinv", A)
     if A.ndim < 2 or not A.dtype.is_floating_point:
-        raise RuntimeError(f"linalg.pinv({A.dtype._short}{{{list(A.shape)}}}): expected a tensor with 2 or "
-                           "more dimensions of float, double, cfloat or cdouble types")
+        raise RuntimeError(f"linalg.pinv({A.dtype._short}{{{list(A.shape)}}}): expected a tensor "
+                           "with 2 or more dimensions of float, double, cfloat or cdouble types")
     return Pinv.apply(A, atol=atol, rtol=rtol)
 
 
@@ -1245,7 +1281,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """The ord-norm of x's elements over ``dim`` (all elements when None)."""
     check_tensor("linalg.vector_norm", x, name="x")
     if isinstance(ord, str):
-        raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not str")
+        raise TypeError("linalg_vector_norm(): argument 'ord' must be Number, not str")
     if dtype is not None:
         x = x.to(dtype)
     if not (x.dtype.is_floating_point or x.dtype.is_complex):

@@ -11,12 +11,12 @@ import numpy as np
 import torchlite
 import torchlite.linalg
 
-from ..opspec import ALL_REAL, FLOATS, ErrorInput, OpSpec, Sample, rand
+from ..opspec import ALL_REAL, ErrorInput, OpSpec, Sample, rand
 
 DECOMP = dict(atol=1e-4, rtol=1e-4)
 
 
-def _pairs(shapes, dtypes=None):
+def _pairs(shapes):
     """Samples of random operands of the given shapes."""
     def samples(rng, dtype):
         for shape in shapes:
@@ -186,7 +186,7 @@ MATMUL_SHAPES = [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
                  ((2, 3, 4), (4,)), ((2, 3), (2, 3, 2))]
 SQUARE = [(3, 3), (2, 3, 3), (1, 1)]
 SOLVE_RHS = {(3, 3): (3,), (2, 3, 3): (2, 3), (3, 3, 3): (3, 2), (1, 2, 2): (2, 2, 1)}
-TALL = [(3, 3), (4, 3), (2, 4, 2)]
+QR_SHAPES = [(3, 3), (4, 3), (2, 4, 2), (2, 3), (2, 2, 4)]
 ANY = [(3, 3), (4, 3), (3, 4), (2, 4, 2)]
 MATMUL_ERRORS = (
     _err([(2, 3), (4, 5)], r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)"),
@@ -344,7 +344,7 @@ SPECS = [
                      "complex tensor as input. Got Long"))),
     _linalg("qr", op=_qr_invariant(torchlite.linalg.qr), ref=_np_qr,
             torch_op=lambda torch: _qr_invariant(torch.linalg.qr), **DECOMP,
-            samples=lambda rng, d: list(_pairs([(s,) for s in TALL])(rng, d)) + [
+            samples=lambda rng, d: list(_pairs([(s,) for s in QR_SHAPES])(rng, d)) + [
                 Sample((rand(rng, (3, 3), d),), {"mode": "complete"}, "complete")],
             errors=(_err([(3,)], "linalg.qr: The input tensor A must have at least 2 "
                          "dimensions."),

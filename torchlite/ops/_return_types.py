@@ -1,7 +1,8 @@
 """Named tuples returned by ops with several outputs, like ``torch.return_types.max``.
 
 ``return_type("max", ("values", "indices"))`` makes (once, then caches) a tuple subclass whose
-fields are attributes, which unpacks and indexes like a tuple and prints like PyTorch's:
+fields are attributes, which unpacks, indexes and pickles like a tuple and prints like
+PyTorch's:
 
     torch.return_types.max(
     values=tensor([3., 2.]),
@@ -22,10 +23,9 @@ def return_type(name, fields=("values", "indices")):
     cls = _TYPES.get(name)
     if cls is None:
         base = namedtuple(name, fields)
-        cls = type(name, (base,), {"__slots__": (), "__repr__": _repr,
-                                   "__module__": "torchlite.return_types",
+        cls = type(name, (base,), {"__slots__": (), "__repr__": _repr, "__module__": __name__,
                                    "n_fields": len(fields), "n_sequence_fields": len(fields)})
-        _TYPES[name] = cls
+        _TYPES[name] = globals()[name] = cls  # a module attribute, so instances pickle
     elif cls._fields != tuple(fields):
         raise ValueError(f"return type {name} already has fields {cls._fields}")
     return cls

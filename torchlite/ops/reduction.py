@@ -17,6 +17,10 @@ from ._return_types import return_type, values_indices
 from ._util import check_tensor, keepdim_shape, normalize_dims
 
 _INT_KINDS = "bui"
+# the named tuples these ops return, made at import so that pickles of them load anywhere
+for _name in ("max", "min", "median", "nanmedian", "mode", "cummax", "cummin"):
+    return_type(_name)
+_AMINMAX = return_type("aminmax", ("min", "max"))
 
 
 # ---- shared helpers ------------------------------------------------------------------------
@@ -194,7 +198,7 @@ class Min(Amin):
     nan_mask = True
 
 
-class NanSum(_WeightedReduction):
+class Nansum(_WeightedReduction):
     label = "nansum(a)"
     backward_rule = "grad_a = expand(grad) * !isnan(a)"
 
@@ -207,7 +211,7 @@ class NanSum(_WeightedReduction):
         return ~xp.isnan(a)
 
 
-class NanMean(_WeightedReduction):
+class Nanmean(_WeightedReduction):
     label = "nanmean(a)"
     backward_rule = "grad_a = expand(grad) * !isnan(a) / count(!isnan(a))"
 
@@ -247,7 +251,7 @@ class Median(_WeightedReduction):
         return _even_weight(xp, a, out, None, True)
 
 
-class NanMedian(Median):
+class Nanmedian(Median):
     label = "nanmedian(a)"
     backward_rule = "grad_a = (a == nanmedian(a)) * grad / count(a == nanmedian(a))"
     ignore_nan = True
@@ -277,6 +281,8 @@ class Prod(Function):
         zero = a._data == 0
         if not zero.any():
             return grad * out / a
+        if STATE.enabled:
+            return grad * _product_of_others(ctx, a)
         lone = zero & (zero.sum(axis=ctx.dims, keepdims=True) == 1)
         dtype = a._data.dtype
         zero, lone = _const(ctx, zero.astype(dtype)), _const(ctx, lone.astype(dtype))
@@ -288,7 +294,7 @@ class Prod(Function):
         return grad * (others + lone * rest.expand(ctx.in_shape))
 
 
-class LogSumExp(Function):
+class Logsumexp(Function):
     raw = True
     promote = "float"
     label = "logsumexp(a)"
@@ -316,16 +322,17 @@ def _var_forward(ctx, a, dim, correction, keepdim):
     """The variance with ``correction`` (and its divisor on ctx, for backward)."""
     xp = ctx.xp
     ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dim, keepdim
-    ctx.divisor = builtins.max(_count(a.shape, dim) - correction, 0)
+    ctx.dof = _count(a.shape, dim) - correction  # backward divides by it unclamped, as torch
     centered = a - a.mean(axis=dim, keepdims=True)
     squares = (centered * centered.conj()).real if a.dtype.kind == "c" else centered * centered
-    return xp.asarray(squares.sum(axis=dim, keepdims=keepdim) / ctx.divisor)
+    return xp.asarray(squares.sum(axis=dim, keepdims=keepdim) / builtins.max(ctx.dof, 0))
 
 
-def _centered_over_divisor(ctx, a):
-    """(a - mean(a)) / divisor as torchlite ops, shared by the var and std gradients."""
+def _centered_over_dof(ctx, a):
+    """(a - mean(a)) / (N - correction) as torchlite ops: the var and std gradients' shared
+    factor."""
     mean_a = Mean.apply(a, dim=ctx.dims, keepdim=True)
-    return (a - mean_a) * (1.0 / ctx.divisor if ctx.divisor else math.inf)
+    return (a - mean_a) * (1.0 / ctx.dof if ctx.dof else math.inf)
 
 
 class Var(Function):
@@ -342,7 +349,7 @@ class Var(Function):
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
         grad = _expand_back(grad, ctx.in_shape, ctx.dims, ctx.keepdim)
-        return grad * _centered_over_divisor(ctx, a) * 2
+        return grad * _centered_over_dof(ctx, a) * 2
 
 
 class Std(Function):
@@ -360,7 +367,7 @@ class Std(Function):
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
         grad = _expand_back(grad / out, ctx.in_shape, ctx.dims, ctx.keepdim)
-        return grad * _centered_over_divisor(ctx, a)
+        return grad * _centered_over_dof(ctx, a)
 
 
 # ---- cumulative ops ------------------------------------------------------------------------
@@ -424,17 +431,36 @@ class Cumprod(Function):
         return head + Cumsum.apply(grad * skip_zero, dim=dim, reverse=True) * first
 
 
-def _cumprod_backward_exact(ctx, a, grad):
-    """grad_a[i] = sum_{j >= i} grad[j] * prod_{m <= j, m != i} a[m], without dividing: O(n^2)
-    along dim but differentiable at zeros; used under create_graph, as PyTorch does."""
-    xp, dim, shape = ctx.xp, ctx.dim, a.shape
+def _without_self(ctx, a, dim):
+    """``a`` repeated along a new axis before ``dim``: in row i, ``a[i]`` (along ``dim``) is
+    replaced by a constant 1. Products over the rows are then products of "the others",
+    differentiable at zeros, for O(n^2) memory (used under create_graph, as PyTorch does)."""
+    xp, shape = ctx.xp, a.shape
     n, trail = shape[dim], (1,) * (a.ndim - dim - 1)
     eye = xp.eye(n, dtype=a._data.dtype).reshape((n, n) + trail)
-    upper = xp.triu(xp.ones((n, n), dtype=a._data.dtype)).reshape((n, n) + trail)
     spread = tuple(shape[:dim]) + (1,) + tuple(shape[dim:])
-    rows = a.reshape(spread) * _const(ctx, 1 - eye) + _const(ctx, eye)  # row i: a_i -> 1
-    terms = Cumprod.apply(rows, dim=dim + 1) * grad.reshape(spread) * _const(ctx, upper)
-    return Sum.apply(terms, dim=(dim + 1,))
+    return a.reshape(spread) * _const(ctx, 1 - eye) + _const(ctx, eye)
+
+
+def _product_of_others(ctx, a):
+    """prod over the reduced dims of all elements but each one (Prod's exact gradient)."""
+    if ctx.dims is None:
+        return _product_of_others_along(ctx, a.reshape(-1), 0).reshape(a.shape)
+    return _product_of_others_along(ctx, a, ctx.dims[0])
+
+
+def _product_of_others_along(ctx, a, dim):
+    return Prod.apply(_without_self(ctx, a, dim), dim=(dim + 1,))
+
+
+def _cumprod_backward_exact(ctx, a, grad):
+    """grad_a[i] = sum_{j >= i} grad[j] * prod_{m <= j, m != i} a[m], without dividing."""
+    dim, n = ctx.dim, a.shape[ctx.dim]
+    upper = ctx.xp.triu(ctx.xp.ones((n, n), dtype=a._data.dtype))
+    upper = _const(ctx, upper.reshape((n, n) + (1,) * (a.ndim - dim - 1)))
+    spread = tuple(a.shape[:dim]) + (1,) + tuple(a.shape[dim:])
+    terms = Cumprod.apply(_without_self(ctx, a, dim), dim=dim + 1) * grad.reshape(spread)
+    return Sum.apply(terms * upper, dim=(dim + 1,))
 
 
 class SelectAlongDim(Index):
@@ -595,7 +621,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     check_tensor("nansum", input)
     if dtype is not None:
         input = input.to(dtype)
-    return NanSum.apply(input, dim=_dims(input, dim), keepdim=keepdim)
+    return Nansum.apply(input, dim=_dims(input, dim), keepdim=keepdim)
 
 
 def _check_mean_dtype(name, input, dtype):
@@ -624,7 +650,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
         input = input.to(dtype)
     _require_float("nanmean", input, "{name}(): expected input to have floating point or "
                    "complex dtype but got {dtype}")
-    return NanMean.apply(input, dim=_dims(input, dim), keepdim=keepdim)
+    return Nanmean.apply(input, dim=_dims(input, dim), keepdim=keepdim)
 
 
 @export
@@ -684,12 +710,14 @@ def aminmax(input, *, dim=None, keepdim=False):
     if input.numel() == 0 and (dims is None or input.shape[dims[0]] == 0):
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
                            "operation has no identity.")
-    return return_type("aminmax", ("min", "max"))(
-        Amin.apply(input, dim=dims, keepdim=keepdim), Amax.apply(input, dim=dims, keepdim=keepdim))
+    return _AMINMAX(Amin.apply(input, dim=dims, keepdim=keepdim),
+                    Amax.apply(input, dim=dims, keepdim=keepdim))
 
 
 def _arg_extremum(name, cls, input, dim, keepdim):
     check_tensor(name, input)
+    if input.dtype is _dtype.bool:
+        raise RuntimeError(f"{name}(): does not support bool input")
     dims = None if dim is None else (_one_dim(name, input, dim),)
     if dims is None and input.numel() == 0:
         raise IndexError(f"{name}(): Expected reduction dim to be specified for "
@@ -760,7 +788,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 @export
 def logsumexp(input, dim, keepdim=False):
     check_tensor("logsumexp", input)
-    return LogSumExp.apply(input, dim=_dims(input, dim), keepdim=keepdim)
+    return Logsumexp.apply(input, dim=_dims(input, dim), keepdim=keepdim)
 
 
 @export
@@ -821,7 +849,7 @@ def nanmedian(input, dim=None, keepdim=False):
     """median ignoring NaNs (NaN only where a slice is all NaN)."""
     if dim is None:
         check_tensor("nanmedian", input)
-        return NanMedian.apply(input)
+        return Nanmedian.apply(input)
     return _value_select("nanmedian", input, dim, keepdim, _median_picker(True))
 
 

@@ -73,43 +73,49 @@ _ERFC_ZERO = 27.0     # erfc underflows to 0 in float64 beyond this
 
 
 def _rational(t, num, den):
-    """Cody's ratio (num[-1] t^n + ... + num[n-1]) / (t^n + den[0] t^(n-1) + ... + den[n-1])."""
+    """Cody's ratio (num[-1] t^n + ... + num[n-1]) / (t^n + den[0] t^(n-1) + ... + den[n-1]),
+    updated in place: these are large temporaries and allocation dominates the cost."""
     xnum = num[-1] * t
-    xden = t
+    xden = t.copy()
     for p, q in zip(num[:-2], den[:-1]):
-        xnum = (xnum + p) * t
-        xden = (xden + q) * t
-    return (xnum + num[-2]) / (xden + den[-1])
+        xnum += p
+        xnum *= t
+        xden += q
+        xden *= t
+    xnum += num[-2]
+    xden += den[-1]
+    xnum /= xden
+    return xnum
 
 
-def _erf_small(x):
-    """erf(x) for |x| <= 0.46875."""
-    return x * _rational(x * x, _ERF_A, _ERF_B)
-
-
-def _erfc_large(xp, y):
-    """erfc(y) for y > 0.46875 (Cody's second and third intervals), relative accuracy ~1e-16."""
+def _erf_terms(xp, x):
+    """(erf(x) by Cody's first interval, erfc(|x|) by his second and third): each is exact to
+    ~1e-16 relative on its own side of |x| = 0.46875, and callers pick per element."""
+    y = xp.abs(x)
+    small = _rational(x * x, _ERF_A, _ERF_B)
+    small *= x
     mid = _rational(y, _ERF_C, _ERF_D)
     t = 1 / (y * y)
-    far = (1 / math.sqrt(math.pi) - t * _rational(t, _ERF_P, _ERF_Q)) / y
-    r = xp.where(y <= 4, mid, far)
+    far = _rational(t, _ERF_P, _ERF_Q)
+    far *= t
+    far = (1 / math.sqrt(math.pi) - far) / y
+    large = xp.where(y <= 4, mid, far)
     # exp(-y^2) split as exp(-ys^2) * exp(-(y - ys)(y + ys)) with ys = y rounded to 1/16
-    ys = xp.trunc(y * 16) / 16
-    r = xp.exp(-ys * ys) * xp.exp(-(y - ys) * (y + ys)) * r
-    return xp.where(y > _ERFC_ZERO, 0, r)
+    ys = xp.trunc(y * 16)
+    ys /= 16
+    large *= xp.exp(-(ys * ys))
+    large *= xp.exp(-(y - ys) * (y + ys))
+    return y <= _ERF_SMALL, small, xp.where(y > _ERFC_ZERO, 0, large)
 
 
 def _erf(xp, x):
-    y = xp.abs(x)
-    tail = xp.copysign((0.5 - _erfc_large(xp, y)) + 0.5, x)
-    return xp.where(y <= _ERF_SMALL, _erf_small(x), tail)
+    near, small, large = _erf_terms(xp, x)
+    return xp.where(near, small, xp.copysign((0.5 - large) + 0.5, x))
 
 
 def _erfc(xp, x):
-    y = xp.abs(x)
-    large = _erfc_large(xp, y)
-    large = xp.where(x < 0, 2 - large, large)
-    return xp.where(y <= _ERF_SMALL, 1 - _erf_small(x), large)
+    near, small, large = _erf_terms(xp, x)
+    return xp.where(near, 1 - small, xp.where(x < 0, 2 - large, large))
 
 
 _ERFINV_A = (0.886226899, -1.645349621, 0.914624893, -0.140543331)
@@ -134,8 +140,12 @@ def _erfinv(xp, y):
     z = xp.sqrt(-xp.log((1 - ay) / 2))
     tail = _horner(z, _ERFINV_C) / (1 + z * _horner(z, _ERFINV_D))
     x = xp.where(ay <= 0.7, central, tail)
+    central = ay <= 0.5
     for _ in range(2):
-        residual = xp.where(ay <= 0.5, _erf(xp, x) - ay, (1 - ay) - _erfc(xp, x))
+        near, small, large = _erf_terms(xp, x)  # x >= 0 here
+        erf_x = xp.where(near, small, (0.5 - large) + 0.5)
+        erfc_x = xp.where(near, 1 - small, large)
+        residual = xp.where(central, erf_x - ay, (1 - ay) - erfc_x)
         x = x - residual / (_TWO_OVER_SQRT_PI * xp.exp(-x * x))
     x = xp.where(ay == 1, xp.inf, x)
     return xp.copysign(x, y)

@@ -52,3 +52,4 @@ def result_type(tensor1, tensor2):
     """The dtype PyTorch's promotion gives ``tensor1 op tensor2``."""
     return _dtype.result_type_of((tensor1, tensor2))
 from . import linalg  # noqa: E402  (torch.linalg namespace)
+from . import nn  # noqa: E402

@@ -18,12 +18,13 @@ from ._registry import export, function, method
 from .unary import log
 
 _SCALARS = (int, float, bool, complex)
+_FAST = (Tensor, int, float, bool)  # operand types accepted without further checks
 
 
 # ---- argument checks ----------------------------------------------------------------------
 def _operand(op, x, pos, name, scalar_ok=True):
     """``x`` as an operand of ``op``: a Tensor or, where the op takes one, a Python number."""
-    if isinstance(x, Tensor):
+    if x.__class__ in _FAST and (scalar_ok or x.__class__ is Tensor) or isinstance(x, Tensor):
         return x
     if scalar_ok:
         if type(x) in _SCALARS:
@@ -117,7 +118,7 @@ def _scalar_value(arr, value):
 
 def _scaled(ctx, a, b, alpha):
     """``alpha * b`` of add / sub, in the result dtype."""
-    if alpha == 1 and type(alpha) is int:
+    if alpha.__class__ is int and alpha == 1:
         return b
     return b * _scalar_value(_first_array(ctx.xp, a, b), alpha)
 
@@ -131,7 +132,8 @@ class Add(Function):
     @staticmethod
     def forward(ctx, a, b, alpha=1):
         ctx.alpha = alpha
-        return ctx.xp.add(a, _scaled(ctx, a, b, alpha))
+        return ctx.xp.add(a, b if alpha.__class__ is int and alpha == 1 else
+                          _scaled(ctx, a, b, alpha))
 
     @staticmethod
     def backward(ctx, grad):
@@ -648,7 +650,7 @@ class Addcdiv(Function):
 def add(input, other, *, alpha=1):
     """input + alpha * other."""
     input, other = _operands("add", input, other)
-    if alpha != 1 or type(alpha) is not int:
+    if alpha.__class__ is not int or alpha != 1:
         _check_alpha(input, other, alpha)
     return Add.apply(input, other, alpha=alpha)
 
@@ -658,7 +660,7 @@ def sub(input, other, *, alpha=1):
     """input - alpha * other."""
     input, other = _operands("sub", input, other)
     _check_sub(input, other)
-    if alpha != 1 or type(alpha) is not int:
+    if alpha.__class__ is not int or alpha != 1:
         _check_alpha(input, other, alpha)
     return Sub.apply(input, other, alpha=alpha)
 
@@ -942,7 +944,7 @@ for _fn, _name, *_aliases in _INPLACE:
 def _operator(fn, name, reflected=False, in_place=False):
     """A Python operator method: NotImplemented for operands that are not tensors or numbers."""
     def op(self, other):
-        if not _is_operand(other):
+        if other.__class__ not in _FAST and not _is_operand(other):
             return NotImplemented
         if in_place:
             return inplace(self, fn, other)

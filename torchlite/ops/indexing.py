@@ -284,7 +284,8 @@ class IndexPut(Function):
         out = a.copy()
         if accumulate:
             target = _index_shape(ctx.xp, a.shape, key)
-            ufunc_at(ctx.xp, "add", out, key, ctx.xp.broadcast_to(v, target).astype(a.dtype))
+            v = ctx.xp.broadcast_to(ctx.xp.asarray(v, dtype=a.dtype), target)
+            ufunc_at(ctx.xp, "add", out, key, v)
         else:
             out[key] = v
         return out

@@ -114,6 +114,17 @@ def _grid_samples(rng, d):
                  name="xy")
 
 
+def _index_generator_spec(name, np_fn, *cases, error):
+    """tril/triu_indices: the first argument (an empty tensor) only names the device."""
+    def call(module):
+        return lambda like, r, c, o=0: getattr(module, name)(r, c, o, device=like.device)
+    return OpSpec(name, op=call(torchlite), torch_op=call, grad=False, dtypes=FLOATS[:1],
+                  ref=lambda like, r, c, o=0: np.stack(np_fn(r, o, c)),
+                  samples=lambda rng, d: [Sample((np.zeros(0, d),) + c, name=str(c))
+                                          for c in cases],
+                  errors=(ErrorInput((np.zeros(0),) + error[0], {}, RuntimeError, error[1]),))
+
+
 SORT = [
     OpSpec("sort", ref=_np_sort, samples=_with_kwargs((3, 5), {}, {"dim": 0},
                                                       {"descending": True})),
@@ -214,14 +225,10 @@ GRIDS = [
            samples=lambda rng, d: [Sample((_x(rng, d, (3,)), _x(rng, d, (2,))), name="2"),
                                    Sample((_x(rng, d, (2,)), _x(rng, d, (2,)),
                                            _x(rng, d, (3,))), name="3")]),
-    OpSpec("tril_indices", grad=False, dtypes=FLOATS[:1],
-           ref=lambda r, c, o=0: np.stack(np.tril_indices(r, o, c)),
-           samples=lambda rng, d: [Sample((3, 4)), Sample((4, 3, -1)), Sample((3, 3, 1))],
-           errors=(ErrorInput((-1, 3), {}, RuntimeError, "row must be non-negative"),)),
-    OpSpec("triu_indices", grad=False, dtypes=FLOATS[:1],
-           ref=lambda r, c, o=0: np.stack(np.triu_indices(r, o, c)),
-           samples=lambda rng, d: [Sample((3, 4)), Sample((4, 3, -1)), Sample((0, 3))],
-           errors=(ErrorInput((3, -2), {}, RuntimeError, "col must be non-negative"),)),
+    _index_generator_spec("tril_indices", np.tril_indices, (3, 4), (4, 3, -1), (3, 3, 1),
+                          error=((-1, 3), "row must be non-negative")),
+    _index_generator_spec("triu_indices", np.triu_indices, (3, 4), (4, 3, -1), (0, 3),
+                          error=((3, -2), "col must be non-negative")),
 ]
 
 SPECS = SORT + SETS + COUNTING + SEARCH + GRIDS

@@ -1,0 +1,1 @@
+"""torchlite.nn.init: parameter initialisation (being filled in; see the training-stack issue)."""

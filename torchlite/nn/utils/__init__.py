@@ -1,0 +1,1 @@
+"""torchlite.nn.utils: gradient clipping, parameter vectors, rnn packing."""

@@ -1,4 +1,6 @@
 """Small helpers shared by op modules: dim normalisation and argument checks."""
+import functools
+
 from .._tensor import Tensor, _wrap_dim
 
 
@@ -56,3 +58,13 @@ def infer_shape(shape, numel):
         raise RuntimeError(f"shape '[{', '.join(map(str, shape))}]' is invalid for input of "
                            f"size {numel}")
     return tuple(shape)
+
+
+def dim_alias(fn):
+    """Accept NumPy's ``axis=`` for ``dim=``, as every PyTorch function with a ``dim`` does."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if "axis" in kwargs:
+            kwargs["dim"] = kwargs.pop("axis")
+        return fn(*args, **kwargs)
+    return wrapper

@@ -12,7 +12,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
 from ._inplace import _check_leaf
 from ._registry import export, function, method
-from ._util import infer_shape, normalize_dims, shape_arg
+from ._util import dim_alias, infer_shape, normalize_dims, shape_arg
 
 
 # ---- views -------------------------------------------------------------------------------------
@@ -372,6 +372,11 @@ def _dims_arg(dims):
     return tuple(int(d) for d in dims)
 
 
+def _sizes(args, keyword):
+    """Sizes given as varargs (``f(2, 3)``, ``f((2, 3))``) or by their keyword name."""
+    return shape_arg(args) if keyword is None else shape_arg((keyword,))
+
+
 def _ints(x):
     return "[" + ", ".join(str(int(s)) for s in x) + "]"
 
@@ -404,15 +409,17 @@ def _tensor_list(op, tensors, msg=None):
 
 # ---- view, reshape, permute ------------------------------------------------------------------
 @method
-def view(self, *shape):
+def view(self, *shape, size=None, dtype=None):
     """``view(*shape)`` shares memory with different sizes; ``view(dtype)`` reinterprets bits."""
-    if len(shape) >= 1 and isinstance(shape[0], _dtype.dtype):
-        if len(shape) > 1:
+    if shape and isinstance(shape[0], _dtype.dtype):
+        shape, dtype = shape[1:], shape[0]
+    if dtype is not None:
+        if shape:
             raise TypeError("view() received an invalid combination of arguments - got "
-                            f"(torch.dtype, {type(shape[1]).__name__}), but expected one of:\n"
+                            f"(torch.dtype, {type(shape[0]).__name__}), but expected one of:\n"
                             " * (torch.dtype dtype)\n * (tuple of ints size)\n")
-        return _view_dtype(self, shape[0])
-    return View.apply(self, shape=_target_shape(shape_arg(shape), self.numel()))
+        return _view_dtype(self, dtype)
+    return View.apply(self, shape=_target_shape(_sizes(shape, size), self.numel()))
 
 
 def _target_shape(shape, numel):
@@ -440,8 +447,8 @@ def _view_dtype(self, dtype):
 
 
 @export
-def reshape(input, *shape):
-    shape = _target_shape(shape_arg(shape), input.numel())
+def reshape(input, *sizes, shape=None):
+    shape = _target_shape(_sizes(sizes, shape), input.numel())
     if _view_array(input._data, shape) is not None:
         return View.apply(input, shape=shape)
     return Reshape.apply(input, shape=shape)
@@ -458,8 +465,8 @@ def reshape_as(self, other):
 
 
 @export
-def permute(input, *dims):
-    dims = shape_arg(dims)
+def permute(input, *args, dims=None):
+    dims = _sizes(args, dims)
     if len(dims) != input.ndim:
         raise RuntimeError(
             "permute(sparse_coo): number of dimensions in the tensor input does not match the "
@@ -484,9 +491,14 @@ def _swapped(ndim, dim0, dim1):
     return tuple(dims)
 
 
-@export(aliases=("swapaxes", "swapdims"))
+@export(aliases=("swapdims",))
 def transpose(input, dim0, dim1):
     return Permute.apply(input, dims=_swapped(input.ndim, dim0, dim1))
+
+
+@export
+def swapaxes(input, axis0, axis1):
+    return transpose(input, axis0, axis1)
 
 
 @export
@@ -561,6 +573,7 @@ def movedim(input, source, destination):
 
 # ---- squeeze, unsqueeze, flatten ---------------------------------------------------------------
 @export
+@dim_alias
 def squeeze(input, dim=None):
     shape = input.shape
     if dim is None:
@@ -572,6 +585,7 @@ def squeeze(input, dim=None):
 
 
 @export
+@dim_alias
 def unsqueeze(input, dim):
     dim = _wrap_dim(int(dim), input.ndim + 1)
     shape = tuple(input.shape)
@@ -593,6 +607,7 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 
 @export
+@dim_alias
 def unflatten(input, dim, sizes):
     dim = _dim(dim, input.ndim)
     sizes = tuple(int(s) for s in sizes)
@@ -665,8 +680,8 @@ def _swap_(self, dim0, dim1):
 
 # ---- broadcasting ------------------------------------------------------------------------------
 @method
-def expand(self, *sizes):
-    sizes = shape_arg(sizes)
+def expand(self, *args, size=None):
+    sizes = _sizes(args, size)
     if len(sizes) < self.ndim:
         raise RuntimeError(
             f"expand(torch.{self.dtype._short}Tensor{{{_ints(self.shape)}}}, size="
@@ -785,6 +800,7 @@ def atleast_3d(*tensors):
 
 # ---- joining -----------------------------------------------------------------------------------
 @function(aliases=("concat", "concatenate"))
+@dim_alias
 def cat(tensors, dim=0):
     """Concatenate along ``dim``; 1-D tensors of size 0 are skipped (PyTorch's legacy rule)."""
     tensors = _tensor_list("cat", tensors)
@@ -811,6 +827,7 @@ def cat(tensors, dim=0):
 
 
 @function
+@dim_alias
 def stack(tensors, dim=0):
     tensors = _tensor_list("stack", tensors, "stack expects a non-empty TensorList")
     shape = tensors[0].shape
@@ -853,14 +870,15 @@ def _split_ranges(size, step):
 
 
 @export
-def split(tensor, split_size_or_sections, dim=0):
+@dim_alias
+def split(tensor, split_size_or_sections=None, dim=0, *, split_size=None):
     """Views of consecutive pieces along ``dim``: of one size (the last may be shorter), or of
     the listed sizes."""
     if tensor.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
     dim = _dim(dim, tensor.ndim)
     size = tensor.shape[dim]
-    sections = split_size_or_sections
+    sections = split_size if split_size_or_sections is None else split_size_or_sections
     if isinstance(sections, (int, Tensor)) and not (isinstance(sections, Tensor)
                                                     and sections.ndim):
         step = int(sections)
@@ -884,6 +902,7 @@ def split(tensor, split_size_or_sections, dim=0):
 
 
 @export
+@dim_alias
 def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
@@ -897,6 +916,7 @@ def chunk(input, chunks, dim=0):
 
 
 @export
+@dim_alias
 def unbind(input, dim=0):
     if input.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
@@ -904,9 +924,17 @@ def unbind(input, dim=0):
     return Split.apply(input, dim=dim, pieces=tuple(range(input.shape[dim])))
 
 
+def _sections(indices_or_sections, kwargs):
+    """The one of ``sections=``, ``indices=``, ``tensor_indices_or_sections=`` that was given
+    (PyTorch's keyword names), or the positional argument."""
+    return next(iter(kwargs.values())) if kwargs else indices_or_sections
+
+
 @export
-def tensor_split(input, indices_or_sections, dim=0):
+@dim_alias
+def tensor_split(input, indices_or_sections=None, dim=0, **kwargs):
     """Split into n near-equal pieces (an int) or at the given indices (a list)."""
+    indices_or_sections = _sections(indices_or_sections, kwargs)
     if input.ndim == 0:
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
                            "tensor with 0 dims")
@@ -941,22 +969,23 @@ def _directional_split(op, input, arg, dim, min_dims):
 
 
 @export
-def hsplit(input, indices_or_sections):
-    return _directional_split("hsplit", input, indices_or_sections, 1 if input.ndim > 1 else 0,
-                              1)
+def hsplit(input, indices_or_sections=None, **kwargs):
+    return _directional_split("hsplit", input, _sections(indices_or_sections, kwargs),
+                              1 if input.ndim > 1 else 0, 1)
 
 
 @export
-def vsplit(input, indices_or_sections):
-    return _directional_split("vsplit", input, indices_or_sections, 0, 2)
+def vsplit(input, indices_or_sections=None, **kwargs):
+    return _directional_split("vsplit", input, _sections(indices_or_sections, kwargs), 0, 2)
 
 
 @export
-def dsplit(input, indices_or_sections):
-    return _directional_split("dsplit", input, indices_or_sections, 2, 3)
+def dsplit(input, indices_or_sections=None, **kwargs):
+    return _directional_split("dsplit", input, _sections(indices_or_sections, kwargs), 2, 3)
 
 
 @export
+@dim_alias
 def narrow(input, dim, start, length):
     if input.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
@@ -976,6 +1005,7 @@ def narrow(input, dim, start, length):
 
 
 @export
+@dim_alias
 def select(input, dim, index):
     if input.ndim == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
@@ -1002,8 +1032,8 @@ def unfold(self, dimension, size, step):
 
 # ---- repeating ---------------------------------------------------------------------------------
 @method
-def repeat(self, *repeats):
-    repeats = shape_arg(repeats)
+def repeat(self, *args, repeats=None):
+    repeats = _sizes(args, repeats)
     if len(repeats) < self.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")
@@ -1023,6 +1053,7 @@ def tile(input, dims):
 
 
 @export
+@dim_alias
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Repeat each element (or slice along ``dim``) ``repeats`` times."""
     if repeats is None:  # torch.repeat_interleave(repeats): indices repeated
@@ -1067,8 +1098,8 @@ def _check_repeats(repeats):
 
 # ---- flips and rolls ---------------------------------------------------------------------------
 @export
-def flip(input, *dims):
-    dims = normalize_dims(shape_arg(dims), input.ndim)
+def flip(input, *args, dims=None):
+    dims = normalize_dims(_sizes(args, dims), input.ndim)
     return Flip.apply(input, dims=dims)
 
 

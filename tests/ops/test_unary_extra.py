@@ -213,6 +213,28 @@ def test_gradient_at_kinks_matches_torch(name, torch_oracle):
     np.testing.assert_array_equal(grads[0], grads[1])
 
 
+SPECIAL = [-40.0, -3.0, -1.0, -0.5, 0.0, 0.25, 0.5, 1.0, 2.0, 3.7, 40.0, float("nan"),
+           float("inf"), -float("inf")]
+DIFFERENTIABLE = ["abs", "neg", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt",
+                  "rsqrt", "square", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh",
+                  "tanh", "asinh", "acosh", "atanh", "sigmoid", "logit", "relu", "erf", "erfc",
+                  "erfinv", "floor", "ceil", "round", "trunc", "frac", "sign", "sgn",
+                  "reciprocal", "nan_to_num", "deg2rad", "rad2deg"]
+
+
+@pytest.mark.parametrize("name", DIFFERENTIABLE)
+def test_gradients_at_special_values_match_torch(name, torch_oracle):
+    """NaN, infinities, zeros and domain edges: the same values and gradients as PyTorch."""
+    results = []
+    for lib in (torchlite, torch_oracle):
+        t = lib.tensor(SPECIAL, dtype=lib.float64, requires_grad=True)
+        out = getattr(lib, name)(t)
+        (g,) = lib.autograd.grad(out.sum(), t)
+        results.append((out.detach().numpy(), g.numpy(force=True)))
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12, equal_nan=True)
+
+
 @pytest.mark.parametrize("name", ["isnan", "isinf", "isfinite", "isposinf", "isneginf",
                                   "isreal", "signbit", "logical_not"])
 def test_predicates_return_bool_and_are_not_differentiable(name):

@@ -171,13 +171,18 @@ _MASKS = {
     "between": _between,  # clamp passes the input's gradient where lo <= a <= hi
     "below": _below,      # clamp's gradient to min: a < min (and min < max)
     "above": _above,      # clamp's gradient to max: a > max (or max < min)
-    "positive": lambda xp, a, lo, hi: a > 0,
+    # relu passes the gradient where not y <= 0 (so at NaN too, as PyTorch's threshold does)
+    "not_at_most_zero": lambda xp, a, lo, hi: xp.logical_not(a <= 0),
     "finite": lambda xp, a, lo, hi: xp.isfinite(a),
+    # logit's gradient is NaN outside [0, 1]: a factor 1 inside, NaN outside
+    "nan_outside_unit": lambda xp, a, lo, hi: xp.where((a >= 0) & (a <= 1), 1, xp.nan).astype(
+        a.dtype),
 }
 
 
 class GradMask(Function):
-    """Where a gradient flows (a bool tensor): a constant of backward, not differentiable."""
+    """Where a gradient flows (a bool tensor, or a 1 / NaN factor): a constant of backward, so
+    not differentiable."""
 
     raw = True
     differentiable = False
@@ -538,7 +543,8 @@ class Sigmoid(_Unary):
 
 class Logit(_Unary):
     label = "log(a / (1 - a))"
-    backward_rule = "grad_a = grad / (a * (1 - a)); 0 outside [eps, 1 - eps] when eps is given"
+    backward_rule = ("grad_a = grad / (a * (1 - a)); NaN outside [0, 1], or 0 outside "
+                     "[eps, 1 - eps] when eps is given")
 
     @staticmethod
     def compute(xp, a, eps=None):
@@ -550,7 +556,7 @@ class Logit(_Unary):
     def vjp(ctx, grad, a):
         eps = ctx.params.get("eps")
         if eps is None:
-            return grad / (a * (1 - a))
+            return grad * GradMask.apply(a, rule="nan_outside_unit") / (a * (1 - a))
         inside = GradMask.apply(a, eps, 1 - eps, rule="between")
         a = clamp(a, eps, 1 - eps)
         return grad * inside / (a * (1 - a))
@@ -558,7 +564,7 @@ class Logit(_Unary):
 
 class Relu(_Exact):
     label = "max(a, 0)"
-    backward_rule = "grad_a = grad * (a > 0)"
+    backward_rule = "grad_a = grad * (a > 0), grad at NaN"
     saves = "output"
 
     @staticmethod
@@ -567,7 +573,7 @@ class Relu(_Exact):
 
     @staticmethod
     def vjp(ctx, grad, y):
-        return grad * GradMask.apply(y, rule="positive")
+        return grad * GradMask.apply(y, rule="not_at_most_zero")
 
 
 class Erf(_Unary):

@@ -133,11 +133,19 @@ def _failed_minor(m):
 
 
 def _lapack(ctx, call, a, on_error):
-    """Run a LAPACK call; turn its LinAlgError into torchlite's with ``on_error(a)``'s text."""
+    """Run a LAPACK call; turn its failure into torchlite's LinAlgError with ``on_error(a)``.
+
+    NumPy raises on failure; CuPy returns nan instead, so on a GPU a non-finite result from a
+    finite input is the failure (one synchronising check, as PyTorch's info check on CUDA)."""
+    xp = ctx.xp
     try:
-        return call()
-    except ctx.xp.linalg.LinAlgError:
+        out = call()
+    except getattr(xp.linalg, "LinAlgError", ()):
         raise LinAlgError(on_error(a)) from None
+    if ctx.device.type != "cpu" and not bool(xp.isfinite(out).all()) and bool(
+            xp.isfinite(a).all()):
+        raise LinAlgError(on_error(a))
+    return out
 
 
 # ---- products -----------------------------------------------------------------------------

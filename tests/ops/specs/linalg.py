@@ -67,7 +67,7 @@ def _sym_lib(x):
 def _like(t, arr):
     """A constant of ``t``'s library (torchlite or torch) and dtype."""
     lib = torchlite if isinstance(t, torchlite.Tensor) else __import__("torch")
-    return lib.tensor(np.asarray(arr, dtype=str(t.dtype).split(".")[-1]))
+    return lib.tensor(np.asarray(arr, dtype=str(t.dtype).split(".")[-1]), device=t.device)
 
 
 def _np_sym(x):
@@ -81,7 +81,7 @@ def _signs(arr):
 
 
 def _host(t):
-    return t.detach().numpy() if hasattr(t, "detach") else t
+    return t.detach().cpu().numpy() if hasattr(t, "detach") else t
 
 
 def _fix_cols(q, others=()):

@@ -275,3 +275,17 @@ def test_grad_fn_names(torch_oracle):
     theirs = program(torch_oracle)
     # PyTorch numbers overloads (SumBackward1 for sum(dim)); torchlite names the op's node
     assert [n.rstrip("0123456789") for n in ours] == [n.rstrip("0123456789") for n in theirs]
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: x.sum(axis=1), lambda lib, x: lib.mean(x, axis=0, keepdims=True),
+    lambda lib, x: x.max(axis=1), lambda lib, x: x.argmin(axis=0), lambda lib, x: x.std(axis=1),
+    lambda lib, x: x.amax(axis=(0, 1)), lambda lib, x: x.cumsum(axis=1),
+    lambda lib, x: x.prod(axis=0, keepdims=True), lambda lib, x: x.all(axis=1),
+    lambda lib, x: x.logsumexp(axis=1), lambda lib, x: x.median(axis=0),
+    lambda lib, x: x.count_nonzero(axis=1), lambda lib, x: lib.var_mean(x, axis=1),
+])
+def test_numpy_argument_names(call, torch_oracle):
+    """PyTorch accepts NumPy's axis= and keepdims= for dim= and keepdim=."""
+    same_program(lambda lib: call(lib, lib.tensor([[1.0, 0.0, 3.0], [2.0, 5.0, 2.5]])),
+                 torch_oracle)

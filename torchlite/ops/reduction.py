@@ -5,6 +5,7 @@ Gradients follow PyTorch: ``amax``/``amin`` and the full ``max()``/``min()``/``m
 the gradient evenly among ties; reductions over a dim send it to the selected index.
 """
 import builtins
+import functools
 import math
 
 from .. import _dtype
@@ -539,6 +540,7 @@ def _value_select(name, input, dim, keepdim, pick):
     shape = (input.shape if input.ndim == 0 else index.shape if keepdim
              else _reduced_shape(data.shape, (d,)))
     node = name.capitalize() + "Backward0"
+    index = index.astype("int64", copy=False)
     values = SelectAlongDim.apply(input, index=index, dim=d, shape=shape, node=node)
     return values_indices(name, values, _make(index.reshape(shape), input._device))
 
@@ -610,13 +612,29 @@ class CountNonzero(Function):
 
 
 # ---- public functions ----------------------------------------------------------------------
+def _numpy_names(fn):
+    """Accept NumPy's ``axis=`` and ``keepdims=`` for ``dim=`` and ``keepdim=``, as PyTorch's
+    argument parser does."""
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        if kwargs:
+            if "axis" in kwargs:
+                kwargs["dim"] = kwargs.pop("axis")
+            if "keepdims" in kwargs:
+                kwargs["keepdim"] = kwargs.pop("keepdims")
+        return fn(*args, **kwargs)
+    return call
+
+
 @export
+@_numpy_names
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     check_tensor("sum", input)
     return Sum.apply(input, dim=_dims(input, dim), keepdim=keepdim, dtype=_np_dtype(dtype))
 
 
 @export
+@_numpy_names
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     check_tensor("nansum", input)
     if dtype is not None:
@@ -637,6 +655,7 @@ def _check_mean_dtype(name, input, dtype):
 
 
 @export
+@_numpy_names
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     check_tensor("mean", input)
     _check_mean_dtype("mean", input, dtype)
@@ -644,6 +663,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
 
 
 @export
+@_numpy_names
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     check_tensor("nanmean", input)
     if dtype is not None:
@@ -654,6 +674,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 
 
 @export
+@_numpy_names
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     check_tensor("prod", input)
     dims = None if dim is None else (_one_dim("prod", input, dim),)
@@ -663,6 +684,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 
 
 @export
+@_numpy_names
 def amax(input, dim=(), keepdim=False):
     check_tensor("amax", input)
     dims = _dims(input, dim)
@@ -671,6 +693,7 @@ def amax(input, dim=(), keepdim=False):
 
 
 @export
+@_numpy_names
 def amin(input, dim=(), keepdim=False):
     check_tensor("amin", input)
     dims = _dims(input, dim)
@@ -690,18 +713,21 @@ def _extremum(name, full, pick, binary, input, dim, keepdim):
 
 
 @export
+@_numpy_names
 def max(input, dim=None, keepdim=False):
     """max(input) | max(input, dim, keepdim) -> (values, indices) | max(input, other)."""
     return _extremum("max", Max, _pick_argmax, "maximum", input, dim, keepdim)
 
 
 @export
+@_numpy_names
 def min(input, dim=None, keepdim=False):
     """min(input) | min(input, dim, keepdim) -> (values, indices) | min(input, other)."""
     return _extremum("min", Min, _pick_argmin, "minimum", input, dim, keepdim)
 
 
 @export
+@_numpy_names
 def aminmax(input, *, dim=None, keepdim=False):
     check_tensor("aminmax", input)
     dims = None if dim is None else (_one_dim("aminmax", input, dim),)
@@ -728,11 +754,13 @@ def _arg_extremum(name, cls, input, dim, keepdim):
 
 
 @export
+@_numpy_names
 def argmax(input, dim=None, keepdim=False):
     return _arg_extremum("argmax", ArgMax, input, dim, keepdim)
 
 
 @export
+@_numpy_names
 def argmin(input, dim=None, keepdim=False):
     return _arg_extremum("argmin", ArgMin, input, dim, keepdim)
 
@@ -758,11 +786,13 @@ def _moment(name, cls, input, dim, unbiased, keepdim, correction):
 
 
 @export
+@_numpy_names
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return _moment("var", Var, input, dim, unbiased, keepdim, correction)
 
 
 @export
+@_numpy_names
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return _moment("std", Std, input, dim, unbiased, keepdim, correction)
 
@@ -774,41 +804,48 @@ def _moment_mean(name, cls, input, dim, unbiased, keepdim, correction):
 
 
 @export(method=False)
+@_numpy_names
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(var, mean) in one call, as a plain tuple."""
     return _moment_mean("var_mean", Var, input, dim, unbiased, keepdim, correction)
 
 
 @export(method=False)
+@_numpy_names
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std, mean) in one call, as a plain tuple."""
     return _moment_mean("std_mean", Std, input, dim, unbiased, keepdim, correction)
 
 
 @export
+@_numpy_names
 def logsumexp(input, dim, keepdim=False):
     check_tensor("logsumexp", input)
     return Logsumexp.apply(input, dim=_dims(input, dim), keepdim=keepdim)
 
 
 @export
+@_numpy_names
 def cumsum(input, dim, *, dtype=None):
     check_tensor("cumsum", input)
     return Cumsum.apply(input, dim=_one_dim("cumsum", input, dim), dtype=_np_dtype(dtype))
 
 
 @export
+@_numpy_names
 def cumprod(input, dim, *, dtype=None):
     check_tensor("cumprod", input)
     return Cumprod.apply(input, dim=_one_dim("cumprod", input, dim), dtype=_np_dtype(dtype))
 
 
 @export
+@_numpy_names
 def cummax(input, dim):
     return _cumulative_select("cummax", input, dim, input._device.xp.maximum.accumulate)
 
 
 @export
+@_numpy_names
 def cummin(input, dim):
     return _cumulative_select("cummin", input, dim, input._device.xp.minimum.accumulate)
 
@@ -820,22 +857,26 @@ def _logical(name, cls, input, dim, keepdim):
 
 
 @export
+@_numpy_names
 def all(input, dim=None, keepdim=False):
     return _logical("all", All, input, dim, keepdim)
 
 
 @export
+@_numpy_names
 def any(input, dim=None, keepdim=False):
     return _logical("any", Any, input, dim, keepdim)
 
 
 @export
+@_numpy_names
 def count_nonzero(input, dim=None):
     check_tensor("count_nonzero", input)
     return CountNonzero.apply(input, dim=_dims(input, dim))
 
 
 @export
+@_numpy_names
 def median(input, dim=None, keepdim=False):
     """The lower median: of all elements (a 0-d tensor), or (values, indices) over ``dim``."""
     if dim is None:
@@ -845,6 +886,7 @@ def median(input, dim=None, keepdim=False):
 
 
 @export
+@_numpy_names
 def nanmedian(input, dim=None, keepdim=False):
     """median ignoring NaNs (NaN only where a slice is all NaN)."""
     if dim is None:
@@ -854,6 +896,7 @@ def nanmedian(input, dim=None, keepdim=False):
 
 
 @export
+@_numpy_names
 def mode(input, dim=-1, keepdim=False):
     """The most frequent value over ``dim`` (smallest among ties) and its last index."""
     return _value_select("mode", input, dim, keepdim, _pick_mode)

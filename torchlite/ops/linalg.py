@@ -438,9 +438,23 @@ def _einsum_parse(equation, operands):
     return subs, out
 
 
+def _sublist_equation(args):
+    """einsum(op0, [0, 1], op1, [1, 2], [0, 2]) as ("ab,bc->ac", operands)."""
+    def letters(sub):
+        return "".join("..." if i is Ellipsis else string.ascii_letters[i] for i in sub)
+    out = "->" + letters(args[-1]) if len(args) % 2 else ""
+    pairs = args[:len(args) - len(args) % 2]
+    return ",".join(letters(s) for s in pairs[1::2]) + out, pairs[0::2]
+
+
 @function
-def einsum(equation, *operands):
-    """Einstein summation (explicit or implicit output, ellipsis, broadcasting of size-1 dims)."""
+def einsum(*args):
+    """Einstein summation (explicit or implicit output, ellipsis, broadcasting of size-1 dims);
+    ``einsum(equation, *operands)`` or the sublist form ``einsum(op0, sub0, op1, sub1, out)``."""
+    if isinstance(args[0], str):
+        equation, operands = args[0], args[1:]
+    else:
+        equation, operands = _sublist_equation(args)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     subs, out = _einsum_parse(equation, operands)
@@ -550,6 +564,11 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     check_tensor("diagonal", input)
     d1, d2 = _diag_dims(dim1, dim2, input.ndim)
     return Diagonal.apply(input, offset=offset, dim1=d1, dim2=d2)
+
+
+def linalg_diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """torch.linalg.diagonal: ``diagonal`` with the last two dims as default."""
+    return diagonal(A, offset, dim1, dim2)
 
 
 @export
@@ -837,6 +856,31 @@ def linalg_solve(A, B, *, left=True):
     b = rhs.expand(batch + tuple(rhs.shape[-2:])) if rhs.shape[:-2] != batch else rhs
     x = Solve.apply(a, b)
     return _drop(x, -1) if vector else x
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
+    """Solve with the upper (or lower) triangle of A, its diagonal taken as ones when
+    ``unitriangular``; the gradient of A stays on that triangle."""
+    name = "linalg.solve_triangular"
+    _check_matrix(name, A)
+    check_tensor(name, B, 2, "B")
+    if B.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor B must have at least 2 dimensions.")
+    if not left:
+        return _mT(solve_triangular(_mT(A), _mT(B), upper=not upper,
+                                    unitriangular=unitriangular))
+    n = A.shape[-1]
+    if B.shape[-2] != n:
+        raise RuntimeError(f"{name}: Incompatible shapes of A and B for the equation AX = B "
+                           f"({n}x{n} and {_dims_str(B.shape[-2:])})")
+    if unitriangular:
+        tri = Triangle.apply(A, diagonal=1 if upper else -1, upper=upper) + _eye(n, A)
+    else:
+        tri = Triangle.apply(A, diagonal=0, upper=upper)
+    batch = _broadcast_shapes(A.shape[:-2], B.shape[:-2])
+    tri = tri.expand(batch + (n, n)) if tri.shape[:-2] != batch else tri
+    B = B.expand(batch + tuple(B.shape[-2:])) if B.shape[:-2] != batch else B
+    return Solve.apply(tri, B)
 
 
 # ---- decompositions -----------------------------------------------------------------------

@@ -158,6 +158,22 @@ def _np_matrix_norm(a, ord="fro", dim=(-2, -1), keepdim=False):
     return np.asarray(out, dtype=a.dtype)
 
 
+def _np_solve_triangular(a, b, upper, left=True, unitriangular=False):
+    tri = np.triu(a) if upper else np.tril(a)
+    if unitriangular:
+        eye = np.eye(a.shape[-1])
+        tri = tri * (1 - eye) + eye
+    return np.linalg.solve(tri, b) if left else _mT(np.linalg.solve(_mT(tri), _mT(b)))
+
+
+def _solve_triangular_samples(rng, dtype):
+    cases = [((3, 3), (3, 2), {"upper": True}), ((3, 3), (3, 1), {"upper": False}),
+             ((2, 3, 3), (3, 2), {"upper": False, "unitriangular": True}),
+             ((3, 3), (2, 2, 3), {"upper": True, "left": False})]
+    for sa, sb, kw in cases:
+        yield Sample((_well_conditioned(rng, sa, dtype), rand(rng, sb, dtype)), kw, str(kw))
+
+
 def _einsum_samples(rng, dtype):
     cases = [("ij,jk->ik", [(2, 3), (3, 4)]), ("ij,jk", [(2, 3), (3, 4)]),
              ("ii->i", [(3, 3)]), ("ii", [(3, 3)]), ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]),
@@ -324,6 +340,14 @@ SPECS = [
             torch_op=lambda torch: lambda a, b: torch.linalg.solve(a, b, left=False),
             ref=lambda a, b: _mT(np.linalg.solve(_mT(a), _mT(b))), **DECOMP,
             samples=_square([(3, 3), (2, 3, 3)], rhs={(3, 3): (2, 3), (2, 3, 3): (2, 2, 3)})),
+    _linalg("solve_triangular", ref=_np_solve_triangular, samples=_solve_triangular_samples,
+            **DECOMP, errors=(
+                _err([(3, 3), (3,)], "linalg.solve_triangular: The input tensor B must have at "
+                     "least 2 dimensions.", upper=True),
+                _err([(3, 3), (4, 2)], r"Incompatible shapes of A and B for the equation AX = B "
+                     r"\(3x3 and 4x2\)", upper=False))),
+    _linalg("diagonal", ref=lambda a, offset=0: np.diagonal(a, offset, -2, -1),
+            dtypes=ALL_REAL, samples=_with_kwargs(_pairs([((2, 3, 4),)]), {}, {"offset": -1})),
     _linalg("cholesky", op=lambda a, upper=False: torchlite.linalg.cholesky(_sym_lib(a),
                                                                             upper=upper),
             torch_op=lambda torch: lambda a, upper=False: torch.linalg.cholesky(_sym_lib(a),

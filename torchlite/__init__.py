@@ -17,6 +17,8 @@ from ._random import Generator, default_generator
 from . import cuda
 from . import autograd
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.anomaly import (is_anomaly_check_nan_enabled, is_anomaly_enabled,
+                               set_anomaly_enabled)
 from .autograd.grad_mode import is_inference_mode_enabled
 
 half, float, double = float16, float32, float64

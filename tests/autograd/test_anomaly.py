@@ -98,8 +98,6 @@ def test_node_made_outside_anomaly_mode_has_no_forward_trace(torch_oracle):
                                 "information.") for w in warned), warned
 
 
-@pytest.mark.xfail(strict=True, reason="torchlite/__init__.py does not yet export "
-                   "is_anomaly_enabled, is_anomaly_check_nan_enabled, set_anomaly_enabled")
 def test_anomaly_flags(torch_oracle):
     def program(lib):
         flags = lambda: (lib.is_anomaly_enabled(), lib.is_anomaly_check_nan_enabled())

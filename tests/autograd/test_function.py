@@ -237,9 +237,6 @@ def test_returning_an_input(torch_oracle):
     same_program(program, torch_oracle)
 
 
-@pytest.mark.xfail(strict=True, reason="_apply_tensor_function stamps the saved dirty tensor "
-                   "(version 1) before bumping dirty versions (to 2): backward then reports it "
-                   "as modified; stamp saved tensors after the bump")
 def test_mark_dirty_in_place_function(torch_oracle):
     def program(lib):
         ExpInplace = functions(lib)["ExpInplace"]

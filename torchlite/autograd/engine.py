@@ -266,7 +266,15 @@ def _call_backward(node, grads):
         grads = [g if g is not None or meta is None else
                  _make(node.xp.zeros(meta[0], meta[1]), node.device)
                  for g, meta in zip(grads, node._out_meta)]
-    out = type(node).backward(node, *grads)
+    if F._ANOMALY["enabled"]:
+        try:
+            out = type(node).backward(node, *grads)
+        except Exception:
+            from .anomaly import warn_forward_stack
+            warn_forward_stack(node)
+            raise
+    else:
+        out = type(node).backward(node, *grads)
     if type(out) is not tuple:
         out = (out,)
     n_in = len(node._edges)

@@ -179,6 +179,8 @@ class Function(Node):
         xp = ctx.xp = device._xp or device.xp
         ctx.device = device
         grad = requires and cls.differentiable and STATE.enabled
+        if grad:
+            ctx._args = args  # lets forward read needs_input_grad; dropped by _build_node
         try:
             out = cls.forward(ctx, *arrays, **params)
         except ValueError as e:
@@ -217,10 +219,13 @@ class Function(Node):
 
     @property
     def needs_input_grad(self):
-        given = self.__dict__.get("_needs_input_grad")
+        d = self.__dict__
+        given = d.get("_needs_input_grad")
         if given is not None:
             return given
-        return tuple([e is not None for e in self._edges])
+        if "_edges" in d:
+            return tuple([e is not None for e in self._edges])
+        return tuple([isinstance(a, Tensor) and a._requires_grad for a in d.get("_args", ())])
 
     # ---- what the engine calls ------------------------------------------------------------
     def _unpack_saved(self):
@@ -311,6 +316,7 @@ def _build_node(ctx, args, arrays, outs, raw):
         else:
             edges.append(None)
     ctx._edges = edges
+    ctx.__dict__.pop("_args", None)
     to_save = ctx.__dict__.pop("_to_save", None)
     if to_save:
         saved = []
@@ -323,7 +329,7 @@ def _build_node(ctx, args, arrays, outs, raw):
                 saved.append(_saved_record(s, outs, raw, ctx.xp.ndarray))
         ctx._saved = saved
     if _ANOMALY["enabled"]:
-        ctx._forward_stack = traceback.format_stack()[:-3]
+        ctx._forward_stack = traceback.format_stack()
 
 
 def _saved_record(s, outs, raw, ndarray):
@@ -450,6 +456,8 @@ def _apply_tensor_function(cls, args, params):
         wrapped.append(o)
         diff.append(requires and isinstance(o, Tensor) and o._data.dtype.kind in "fcV"
                     and not any(o is n for n in non_diff))
+    for d in dirty:
+        d._vc[0] += 1
     if requires:  # edges first: a dirty input's history is the one before this op
         tensor_outs = tuple(o for o in wrapped if isinstance(o, Tensor))
         _build_node(ctx, args, list(args), tensor_outs, tuple(o._data for o in tensor_outs))
@@ -459,8 +467,6 @@ def _apply_tensor_function(cls, args, params):
     for i, (o, d) in enumerate(zip(wrapped, diff)):
         if d:
             o._requires_grad, o._grad_fn, o._output_nr = True, ctx, i
-    for d in dirty:
-        d._vc[0] += 1
     result = tuple(wrapped) if is_tuple else wrapped[0]
     if OP_LISTENERS:
         for listener in OP_LISTENERS:

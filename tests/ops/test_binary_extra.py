@@ -484,3 +484,20 @@ def test_alpha_on_bool():
     b = torchlite.tensor([True, False])
     assert torchlite.add(b, b, alpha=True).tolist() == [True, False]
     assert torchlite.add(b, b, alpha=2).dtype is torchlite.bool
+
+
+@pytest.mark.parametrize("name", ["eq_", "ne_", "lt_", "le_", "gt_", "ge_", "greater_",
+                                  "logical_and_", "logical_or_", "logical_xor_"])
+def test_inplace_comparisons_gradient(name):
+    """``y.lt_(0)`` on a float non-leaf: zero gradient behind it, as in torch (whose in-place
+    logical ops keep the old history instead: matched too)."""
+    def run(lib):
+        x = lib.tensor([1.0, -2.0, 0.5], requires_grad=True)
+        y = x * 2
+        getattr(y, name)(lib.tensor([2.0, -4.0, 0.0]))
+        (y * x).sum().backward()
+        return y, x.grad
+
+    (y, g), (want_y, want_g) = run(torchlite), run(torch)
+    _same(y.detach(), want_y.detach(), name)
+    _same(g, want_g, name)

@@ -910,7 +910,7 @@ def _inplace_variant(fn, name):
     def op_(self, *args, **kwargs):
         return inplace(self, fn, *args, **kwargs)
     op_.__name__ = op_.__qualname__ = name
-    op_.__doc__ = f"In-place {fn.__name__}: writes the result into ``self``."
+    op_.__doc__ = f"In-place {name[:-1]}: writes the result into ``self``."
     return op_
 
 
@@ -925,20 +925,45 @@ def float_power_(self, exponent):
     return inplace(self, float_power, exponent)
 
 
+class AsDtypeOf(Function):
+    """A comparison's result written into a float tensor in place: the tensor keeps a graph node
+    that passes it zero gradient (as PyTorch's ``lt_``), rather than its stale history."""
+    raw = True
+    label = "cast(cmp(a, b), a.dtype)"
+    backward_rule = "grad_a = 0"
+
+    @staticmethod
+    def forward(ctx, a, value):
+        return value.astype(a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return zeros_like(grad), None
+
+
+def _compare_inplace_variant(fn, name):
+    return _inplace_variant(lambda s, *args: AsDtypeOf.apply(s, fn(s, *args)), name)
+
+
 _INPLACE = [
     (add, "add_"), (sub, "sub_", "subtract_"), (mul, "mul_", "multiply_"),
     (div, "div_", "divide_"), (true_divide, "true_divide_"), (floor_divide, "floor_divide_"),
     (remainder, "remainder_"), (fmod, "fmod_"), (pow, "pow_"), (atan2, "atan2_", "arctan2_"),
-    (hypot, "hypot_"), (copysign, "copysign_"), (xlogy, "xlogy_"),
-    (eq, "eq_"), (ne, "ne_", "not_equal_"), (lt, "lt_", "less_"), (le, "le_", "less_equal_"),
-    (gt, "gt_", "greater_"), (ge, "ge_", "greater_equal_"), (logical_and, "logical_and_"),
-    (logical_or, "logical_or_"), (logical_xor, "logical_xor_"), (bitwise_and, "bitwise_and_"),
+    (hypot, "hypot_"), (copysign, "copysign_"), (xlogy, "xlogy_"), (bitwise_and, "bitwise_and_"),
     (bitwise_or, "bitwise_or_"), (bitwise_xor, "bitwise_xor_"),
     (bitwise_left_shift, "bitwise_left_shift_"), (bitwise_right_shift, "bitwise_right_shift_"),
     (lerp, "lerp_"), (addcmul, "addcmul_"), (addcdiv, "addcdiv_"),
+    # PyTorch's in-place logical ops leave the tensor's history as it was; so do these.
+    (logical_and, "logical_and_"), (logical_or, "logical_or_"), (logical_xor, "logical_xor_"),
 ]
-for _fn, _name, *_aliases in _INPLACE:
-    method(_inplace_variant(_fn, _name), aliases=tuple(_aliases))
+_COMPARE_INPLACE = [
+    (eq, "eq_"), (ne, "ne_", "not_equal_"), (lt, "lt_", "less_"), (le, "le_", "less_equal_"),
+    (gt, "gt_", "greater_"), (ge, "ge_", "greater_equal_"),
+]
+for _table, _variant in ((_INPLACE, _inplace_variant),
+                         (_COMPARE_INPLACE, _compare_inplace_variant)):
+    for _fn, _name, *_aliases in _table:
+        method(_variant(_fn, _name), aliases=tuple(_aliases))
 
 
 def _operator(fn, name, reflected=False, in_place=False):

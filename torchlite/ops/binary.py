@@ -673,6 +673,7 @@ def rsub(input, other, *, alpha=1):
 
 @export(aliases=("multiply",))
 def mul(input, other):
+    """input * other."""
     input, other = _operands("mul", input, other)
     return Mul.apply(input, other)
 
@@ -694,6 +695,7 @@ def div(input, other, *, rounding_mode=None):
 
 @export
 def true_divide(input, other):
+    """input / other, always in a floating dtype (div without rounding_mode)."""
     input, other = _operands("true_divide", input, other)
     return Div.apply(input, other)
 
@@ -742,18 +744,21 @@ def float_power(input, exponent):
 
 @export(aliases=("arctan2",))
 def atan2(input, other):
+    """The angle of the point (other, input): arctan(input / other) in the right quadrant."""
     input, other = _operands("atan2", input, other, False, False)
     return Atan2.apply(input, other)
 
 
 @export
 def hypot(input, other):
+    """sqrt(input**2 + other**2) without overflow in the squares (floating dtypes only)."""
     input, other = _operands("hypot", input, other, False, False)
     return Hypot.apply(input, other)
 
 
 @export
 def copysign(input, other):
+    """|input| with the sign of other (the sign bit: -0.0 counts as negative)."""
     input, other = _operands("copysign", input, other, input_scalar=False)
     return Copysign.apply(input, other)
 

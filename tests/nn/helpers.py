@@ -1,0 +1,63 @@
+"""Shared helpers for tests/nn: move tensors and weights between torchlite and the torch oracle."""
+import numpy as np
+import torch
+
+import torchlite
+
+
+def _is_bf16(name):
+    return str(name).endswith("bfloat16")
+
+
+def to_torch(t, requires_grad=None):
+    """A torch copy of torchlite tensor ``t`` (same values and dtype, on the CPU).
+
+    ``requires_grad`` defaults to ``t.requires_grad`` (the copy is a fresh leaf).
+    """
+    arr = np.array(t.detach().cpu().numpy(), copy=True)
+    if _is_bf16(t.dtype):
+        out = torch.from_numpy(arr.astype(np.float32)).to(torch.bfloat16)
+    else:
+        out = torch.from_numpy(arr)
+    rg = t.requires_grad if requires_grad is None else requires_grad
+    return out.requires_grad_(rg) if out.is_floating_point() or out.is_complex() else out
+
+
+def from_torch(t, requires_grad=None, device=None):
+    """A torchlite copy of torch tensor ``t`` (same values and dtype).
+
+    ``requires_grad`` defaults to ``t.requires_grad`` (the copy is a fresh leaf).
+    """
+    src = t.detach().cpu()
+    if src.dtype == torch.bfloat16:
+        arr = src.float().numpy().astype(torchlite.bfloat16.np)
+    else:
+        arr = src.numpy().copy()
+    rg = t.requires_grad if requires_grad is None else requires_grad
+    out = torchlite.from_numpy(arr)
+    if device is not None:
+        out = out.to(device)
+    return out.requires_grad_(rg) if rg else out
+
+
+def copy_weights(src, dst):
+    """Copy ``src``'s state_dict into ``dst`` by name; either may be torch or torchlite.
+
+    Values are written in place (``dst``'s parameters keep their identity and dtype); every key of
+    either side must exist in the other.
+    """
+    src_sd = src.state_dict()
+    dst_sd = dst.state_dict()
+    if set(src_sd) != set(dst_sd):
+        raise KeyError(f"state_dict keys differ: only in source {sorted(set(src_sd) - set(dst_sd))}"
+                       f", only in destination {sorted(set(dst_sd) - set(src_sd))}")
+    to_dst, lib = (to_torch, torch) if isinstance(dst, torch.nn.Module) else (from_torch, torchlite)
+    with lib.no_grad():
+        for name, value in src_sd.items():
+            target = dst_sd[name]
+            converted = to_dst(value, requires_grad=False)
+            if tuple(target.shape) != tuple(converted.shape):
+                raise ValueError(f"{name}: shape {tuple(converted.shape)} does not fit "
+                                 f"{tuple(target.shape)}")
+            target.copy_(converted)
+    return dst

@@ -33,6 +33,7 @@ VIEWS = {
     "hsplit": lambda x: x.hsplit(3)[0],
     "unfold": lambda x: x.unfold(2, 2, 2),
     "adjoint": lambda x: x.adjoint(),
+    "as_strided": lambda x: x.as_strided((3, 3), (1, 1), 2),
 }
 
 COPIES = {
@@ -263,6 +264,24 @@ def test_backward_through_saved_view_detects_modification(torch_oracle):
         z.fill_(2)
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             out.backward()
+
+
+@pytest.mark.parametrize("name", VIEWS)
+def test_strides_and_offsets_match_torch(name, torch_oracle):
+    (tl, th), fn = _pair(torch_oracle), VIEWS[name]
+    tv, hv = fn(tl), fn(th)
+    if hv.is_contiguous() or tv.ndim == hv.ndim:
+        assert tv.stride() == hv.stride() or 1 in hv.shape
+    assert tv.storage_offset() == hv.storage_offset()
+
+
+def test_as_strided_of_a_view_reads_the_root(torch_oracle):
+    results = []
+    for lib in (torchlite, torch_oracle):
+        x = lib.arange(12, dtype=lib.float32).reshape(3, 4)
+        v = x.narrow(0, 1, 2).as_strided((2, 2), (1, 1))
+        results.append(v.tolist())
+    assert results[0] == results[1]
 
 
 # ---- non-tensor helpers ----------------------------------------------------------------------

@@ -4,6 +4,7 @@ View ops (``is_view = True``) return arrays sharing memory with their input, com
 methods only (so the in-place machinery can replay them on a raw array); joins, flips, rolls and
 repeats return copies, as in PyTorch.
 """
+import math
 import warnings
 
 from .. import _device, _dtype
@@ -227,6 +228,50 @@ class UnfoldBackward(Function):
         return Unfold.apply(grad, dim=ctx.dim, size=ctx.size, step=ctx.step)
 
 
+class AsStrided(Function):
+    """Elements of a contiguous root array read at ``offset + sum(i_k * stride_k)`` (a view)."""
+    raw = True
+    is_view = True
+    label = "as_strided"
+    backward_rule = "grad_base = grad scatter-added at the strided positions"
+
+    @staticmethod
+    def forward(ctx, base, size, stride, offset):
+        ctx.base_shape, ctx.size, ctx.stride, ctx.offset = base.shape, size, stride, offset
+        xp = ctx.xp or _device.of_array(base).xp  # the in-place machinery replays with no xp
+        flat = base.reshape(-1)[offset:]
+        return xp.lib.stride_tricks.as_strided(flat, size, tuple(s * base.itemsize
+                                                                 for s in stride))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return AsStridedScatter.apply(grad, shape=ctx.base_shape, size=ctx.size,
+                                      stride=ctx.stride, offset=ctx.offset)
+
+
+class AsStridedScatter(Function):
+    """Add ``g`` into zeros of ``shape`` at as_strided's positions: as_strided's gradient."""
+    raw = True
+    label = "as_strided scatter-add"
+    backward_rule = "grad_g = grad.as_strided(size, stride, offset)"
+
+    @staticmethod
+    def forward(ctx, g, shape, size, stride, offset):
+        ctx.shape, ctx.size, ctx.stride, ctx.offset = shape, size, stride, offset
+        xp = ctx.xp
+        index = xp.full(size, offset, dtype="int64")
+        for k, (n, st) in enumerate(zip(size, stride)):
+            index = index + (xp.arange(n) * st).reshape((n,) + (1,) * (len(size) - k - 1))
+        out = xp.zeros(math.prod(shape), dtype=g.dtype)
+        xp.add.at(out, index.reshape(-1), g.reshape(-1))
+        return out.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return AsStrided.apply(grad.contiguous(), size=ctx.size, stride=ctx.stride,
+                               offset=ctx.offset)
+
+
 # ---- copies ------------------------------------------------------------------------------------
 class Cat(Function):
     raw = True
@@ -438,7 +483,7 @@ def _view_dtype(self, dtype):
         if self.ndim == 0:
             raise RuntimeError(f"self.dim() cannot be 0 {what}")
         stride = self._data.strides[-1] // old
-        if stride != 1 and self.shape[-1] != 1:
+        if stride != 1:
             raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {stride}")
         if new > old and self.shape[-1] % (new // old):
             raise RuntimeError(f"self.size(-1) must be divisible by {new // old} {what}, but "
@@ -1156,3 +1201,46 @@ def rot90(input, k=1, dims=(0, 1)):
     if k == 3:
         return transpose(flip(input, d0), d0, d1)
     return input.clone()
+
+
+# ---- strides ---------------------------------------------------------------------------------
+def _data_ptr(a):
+    iface = getattr(a, "__cuda_array_interface__", None) or a.__array_interface__
+    return iface["data"][0]
+
+
+@method
+def stride(self, dim=None):
+    """Steps in elements between neighbours along each dim."""
+    strides = tuple(s // self._data.itemsize for s in self._data.strides)
+    return strides if dim is None else strides[_wrap_dim(int(dim), self.ndim)]
+
+
+@method(name="storage_offset")
+def _storage_offset(self):
+    """Where this tensor starts in its root tensor's memory, in elements."""
+    root = self._base if self._base is not None else self
+    return (_data_ptr(self._data) - _data_ptr(root._data)) // self._data.itemsize
+
+
+@export
+def as_strided(input, size, stride, storage_offset=None):
+    """A view reading the root tensor's memory at ``offset + sum(i_k * stride_k)``."""
+    size, stride = shape_arg((size,)), shape_arg((stride,))
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    if any(s < 0 for s in stride):
+        raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, "
+                           f"got strides: {_ints(stride)}")
+    root = input._base if input._base is not None else input
+    if not root._data.flags.c_contiguous:
+        raise RuntimeError("as_strided: torchlite needs the base tensor to be contiguous")
+    offset = _storage_offset(input) if storage_offset is None else int(storage_offset)
+    need = 0 if 0 in size else offset + 1 + sum((n - 1) * st for n, st in zip(size, stride))
+    if need > root.numel():
+        item = root._data.itemsize
+        raise RuntimeError(f"setStorage: sizes {_ints(size)}, strides {_ints(stride)}, storage "
+                           f"offset {offset}, and itemsize {item} requiring a storage size of "
+                           f"{need * item} are out of bounds for storage of size "
+                           f"{root.numel() * item}")
+    return AsStrided.apply(root, size=size, stride=stride, offset=offset)

@@ -276,6 +276,13 @@ SPECS = [
                        "maximum size for tensor at dimension 1 is 3 but size is 4"),
                    err(M23, 1, 2, 0, RuntimeError,
                        "step is 0 but must be > 0"))),
+    OpSpec("as_strided", samples=cases(((6,), (3, 3), (1, 1)), ((3, 4), (2, 2), (1, 2), 1),
+                                       ((2, 3), (2, 3), (3, 1)), ((4,), (), (), 2)),
+           errors=(err((3, 4), (3, 3), (4, 1), 5, RuntimeError,
+                       r"requiring a storage size of 64 are out of bounds for storage of size "
+                       "48"),
+                   err((3, 4), (3, 3), (4, -1), RuntimeError, "Negative strides"),
+                   err((3, 4), (3,), (4, 1), RuntimeError, "mismatch in length"))),
     # ---- repeating ---------------------------------------------------------------------------
     method("repeat", lambda x, repeats: x.repeat(*repeats),
            ref=lambda x, repeats: np.tile(x, repeats), dtypes=ALL_REAL,

@@ -26,7 +26,7 @@ def _host(t):
     if isinstance(t, torchlite.Tensor):
         return np.asarray(t._host())
     if hasattr(t, "detach"):
-        return t.detach().numpy()
+        return t.detach().numpy(force=True)
     return np.asarray(t)
 
 

@@ -363,6 +363,10 @@ def _shape_error(cls, args, err):
 
 def _resolve_devices(cls, args, arrays):
     """Mixed devices: zero-dim CPU tensors act as scalars (as in PyTorch); else an error."""
+    if not any(isinstance(a, Tensor) for a in args):
+        name = cls._node_name.rpartition("Backward")[0].lower()
+        got = type(args[0]).__name__ if args else "nothing"
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {got}")
     devices = [a._device for a in args if isinstance(a, Tensor) and
                not (a._device.type == "cpu" and a._data.ndim == 0)]
     if devices and all(d is devices[0] for d in devices):

@@ -172,6 +172,18 @@ def test_inplace_metadata_ops_keep_autograd_history(name, torch_oracle):
     _same(*grads)
 
 
+def test_inplace_metadata_keeps_retain_grad(torch_oracle):
+    grads = []
+    for lib in (torchlite, torch_oracle):
+        x = lib.ones(2, 3, requires_grad=True)
+        z = x * 2
+        z.retain_grad()
+        z.unsqueeze_(0)
+        (z * lib.arange(6.0).reshape(1, 2, 3)).sum().backward()
+        grads.append(z.grad)
+    _same(*grads)
+
+
 def test_inplace_metadata_on_leaf_requiring_grad_raises(torch_oracle):
     for lib in (torchlite, torch_oracle):
         x = lib.ones(3, requires_grad=True)

@@ -690,7 +690,7 @@ def _become(self, new):
                 "not allow the output views to be modified inplace. You should replace the "
                 "inplace operation by an out-of-place one.")
     self._data = new._data
-    if new._requires_grad:
+    if new._requires_grad:  # a retained grad stays with the old node, as in PyTorch
         self._grad_fn, self._output_nr = new._grad_fn, new._output_nr
     if self._base is not None:
         self._view_fn = new._view_fn

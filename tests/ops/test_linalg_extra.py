@@ -201,3 +201,26 @@ def test_einsum_sublist_form(args, torch_oracle):
     got = torchlite.einsum(*args(torchlite.tensor(x), torchlite.tensor(y)))
     want = torch_oracle.einsum(*args(torch_oracle.tensor(x), torch_oracle.tensor(y)))
     _close(got, want)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, r: lib.mm(r(2, 3), r(3, 4)), lambda lib, r: lib.bmm(r(2, 2, 3), r(2, 3, 4)),
+    lambda lib, r: lib.mv(r(2, 3), r(3)), lambda lib, r: lib.dot(r(3), r(3)),
+    lambda lib, r: r(2, 3) @ r(3), lambda lib, r: lib.vdot(r(3), r(3)),
+    lambda lib, r: lib.tril(r(3, 3)), lambda lib, r: lib.triu(r(3, 3), 1),
+    lambda lib, r: lib.linalg.inv(r(3, 3)), lambda lib, r: lib.linalg.det(r(3, 3)),
+    lambda lib, r: lib.linalg.svd(r(3, 3))[1], lambda lib, r: lib.linalg.qr(r(3, 3))[1],
+    lambda lib, r: lib.linalg.eigh(r(3, 3))[0], lambda lib, r: lib.linalg.slogdet(r(3, 3))[1],
+    lambda lib, r: lib.linalg.solve(r(3, 3), r(3, 2)), lambda lib, r: lib.linalg.pinv(r(3, 3)),
+    lambda lib, r: lib.linalg.vector_norm(r(3)), lambda lib, r: lib.diagonal(r(3, 3)),
+    lambda lib, r: lib.diag_embed(r(3)), lambda lib, r: lib.linalg.cross(r(3), r(3))])
+def test_node_names_match_torch(call, torch_oracle):
+    """The debugger shows PyTorch's node names for the linalg primitives."""
+    rng = np.random.default_rng(8)
+
+    def maker(lib):
+        return lambda *shape: lib.tensor(rng.normal(size=shape) + 3 * np.eye(*shape[-2:])
+                                         if len(shape) > 1 else rng.normal(size=shape),
+                                         requires_grad=True)
+    got = call(torchlite, maker(torchlite)).grad_fn.name()
+    assert got == call(torch_oracle, maker(torch_oracle)).grad_fn.name()

@@ -52,6 +52,7 @@ def _const(arr, like):
 
 
 def _eye(n, like, m=None, k=0):
+    """A constant identity (n x m, ones on diagonal k) of ``like``'s dtype and device."""
     return _const(like._device.xp.eye(n, m, k, dtype=like._data.dtype), like)
 
 
@@ -95,7 +96,7 @@ def _batch_prefix(index, ndim):
     return f"(Batch element {index}): " if ndim > 2 else ""
 
 
-def _first_failure(xp, a, fails):
+def _first_failure(a, fails):
     """(batch index, 1-based position) of the first matrix of ``a`` where ``fails`` finds one."""
     host = a if not hasattr(a, "get") else a.get()
     mats = host.reshape((-1,) + host.shape[-2:])
@@ -150,13 +151,16 @@ def _lapack(ctx, call, a, on_error):
 
 # ---- products -----------------------------------------------------------------------------
 class Matmul(Function):
-    """Batched matrix product of (..., m, k) and (..., k, n), batch dims broadcast."""
+    """torch.matmul's (and np.matmul's) product: 1-D operands act as vectors, batch dims of
+    N-D operands broadcast. ``node`` names the graph node as PyTorch does (MmBackward0, ...)."""
     raw = True
     label = "a @ b"
-    backward_rule = "grad_a = grad @ b^T; grad_b = a^T @ grad"
+    backward_rule = "grad_a = grad @ b^T; grad_b = a^T @ grad (outer products for vectors)"
 
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, node=None):
+        if node is not None:
+            ctx.node_name = node
         ctx.save_for_backward(a, b)
         return ctx.xp.matmul(a, b)
 
@@ -164,8 +168,24 @@ class Matmul(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        return (Matmul.apply(grad, _mT(b)) if need_a else None,
-                Matmul.apply(_mT(a), grad) if need_b else None)
+        if a.ndim == 1 and b.ndim == 1:
+            return (grad * b if need_a else None), (grad * a if need_b else None)
+        grad_a = grad_b = None
+        if need_a:
+            if b.ndim == 1:
+                grad_a = _insert(grad, -1) * b
+            elif a.ndim == 1:
+                grad_a = _drop(Matmul.apply(_insert(grad, -2), _mT(b)), -2)
+            else:
+                grad_a = Matmul.apply(grad, _mT(b))
+        if need_b:
+            if a.ndim == 1:
+                grad_b = _insert(a, -1) * _insert(grad, -2)
+            elif b.ndim == 1:
+                grad_b = _drop(Matmul.apply(_mT(a), _insert(grad, -1)), -1)
+            else:
+                grad_b = Matmul.apply(_mT(a), grad)
+        return grad_a, grad_b
 
 
 def _check_tensors(name, *tensors):
@@ -185,7 +205,7 @@ def mm(input, mat2):
     if input.shape[1] != mat2.shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
                            f"({_dims_str(input.shape)} and {_dims_str(mat2.shape)})")
-    return Matmul.apply(input, mat2)
+    return Matmul.apply(input, mat2, node="MmBackward0")
 
 
 def _check_bmm_sizes(b1, b2, batch):
@@ -205,7 +225,7 @@ def bmm(input, mat2):
         raise RuntimeError("batch2 must be a 3D tensor")
     _check_same_dtype(input, mat2)
     _check_bmm_sizes(input, mat2, input.shape[0])
-    return Matmul.apply(input, mat2)
+    return Matmul.apply(input, mat2, node="BmmBackward0")
 
 
 @export
@@ -218,7 +238,7 @@ def mv(input, vec):
     if input.shape[1] != vec.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({input.shape[0]}), mat "
                            f"({_dims_str(input.shape)}), vec ({vec.shape[0]})")
-    return _drop(Matmul.apply(input, _insert(vec, -1)), -1)
+    return Matmul.apply(input, vec, node="MvBackward0")
 
 
 def _check_vectors(name, a, b):
@@ -238,14 +258,14 @@ def _check_vectors(name, a, b):
 def dot(input, tensor):
     """Inner product of two 1-D tensors."""
     _check_vectors("dot", input, tensor)
-    return Matmul.apply(_insert(input, 0), _insert(tensor, -1)).reshape(())
+    return Matmul.apply(input, tensor, node="DotBackward0")
 
 
 @export
 def vdot(input, other):
     """Dot product conjugating the first vector (a plain dot for real tensors)."""
     _check_vectors("vdot", input, other)
-    return Matmul.apply(_insert(input, 0), _insert(other, -1)).reshape(())
+    return Matmul.apply(input, other, node="VdotBackward0")
 
 
 @export
@@ -260,20 +280,23 @@ def matmul(input, other):
         return dot(input, other)
     if da == 2 and db == 1:
         return mv(input, other)
-    if da <= 2 and db == 2:
-        return _drop(mm(_insert(input, 0), other), 0) if da == 1 else mm(input, other)
+    if da == 2 and db == 2:
+        return mm(input, other)
     _check_same_dtype(input, other)
-    a = _insert(input, 0) if da == 1 else input
-    b = _insert(other, -1) if db == 1 else other
-    batch = _broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    if a.shape[-1] != b.shape[-2]:
+    k_a = input.shape[-1]
+    k_b = other.shape[-2] if db > 1 else other.shape[0]
+    if da == 1 and db == 2:
+        if k_a != k_b:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied (1x{k_a} and "
+                               f"{_dims_str(other.shape)})")
+        return Matmul.apply(input, other)
+    batch = _broadcast_shapes(input.shape[:-2] if da > 1 else (),
+                              other.shape[:-2] if db > 1 else ())
+    if k_a != k_b:
         n = math.prod(batch)
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
-                           f"[{n}, {a.shape[-1]}] but got: [{n}, {b.shape[-2]}].")
-    out = Matmul.apply(a, b)
-    if db == 1:
-        out = _drop(out, -1)
-    return _drop(out, -2) if da == 1 else out
+                           f"[{n}, {k_a}] but got: [{n}, {k_b}].")
+    return Matmul.apply(input, other)
 
 
 @method(name="__matmul__")
@@ -612,6 +635,7 @@ class Triangle(Function):
     @staticmethod
     def forward(ctx, a, diagonal, upper):
         ctx.diagonal, ctx.upper = diagonal, upper
+        ctx.node_name = "TriuBackward0" if upper else "TrilBackward0"
         return (ctx.xp.triu if upper else ctx.xp.tril)(a, diagonal)
 
     @staticmethod
@@ -651,6 +675,7 @@ def triu_(self, diagonal=0):
 
 class Cross(Function):
     raw = True
+    node_name = "LinalgCrossBackward0"
     promote = "promote"
     label = "a x b"
     backward_rule = "grad_a = b x grad; grad_b = grad x a"
@@ -695,13 +720,14 @@ def cross(input, other, dim=None):
 # ---- inverse, determinants, solve ---------------------------------------------------------
 class Inverse(Function):
     raw = True
+    node_name = "LinalgInvExBackward0"
     label = "inv(A)"
     backward_rule = "grad_A = -inv(A)^T @ grad @ inv(A)^T"
 
     @staticmethod
     def forward(ctx, a):
         def message(a):
-            b, k = _first_failure(ctx.xp, a, _zero_pivot)
+            b, k = _first_failure(a, _zero_pivot)
             return (f"linalg.inv: {_batch_prefix(b, a.ndim)}The diagonal element {k} is zero, "
                     "the inversion could not be completed because the input matrix is singular.")
         out = _lapack(ctx, lambda: ctx.xp.linalg.inv(a), a, message)
@@ -717,6 +743,7 @@ class Inverse(Function):
 
 class Det(Function):
     raw = True
+    node_name = "LinalgDetBackward0"
     label = "det(A)"
     backward_rule = "grad_A = grad * det(A) * inv(A)^T (through the SVD when A is singular)"
 
@@ -749,6 +776,7 @@ def _det_grad_singular(a, grad):
 
 class Slogdet(Function):
     raw = True
+    node_name = "LinalgSlogdetBackward0"
     label = "slogdet(A)"
     backward_rule = "grad_A = grad_logabsdet * inv(A)^T (sign: zero gradient)"
     _materialize_grads = False
@@ -809,13 +837,14 @@ def logdet(input):
 class Solve(Function):
     """X with A @ X = B for A (..., n, n) and B (..., n, k) of the same batch shape."""
     raw = True
+    node_name = "LinalgSolveExBackward0"
     label = "solve(A, B)"
     backward_rule = "grad_B = solve(A^T, grad); grad_A = -grad_B @ X^T"
 
     @staticmethod
     def forward(ctx, a, b):
         def message(a):
-            b_idx, _ = _first_failure(ctx.xp, a, _zero_pivot)
+            b_idx, _ = _first_failure(a, _zero_pivot)
             return (f"torch.linalg.solve: {_batch_prefix(b_idx, a.ndim)}The solver failed "
                     "because the input matrix is singular.")
         out = _lapack(ctx, lambda: ctx.xp.linalg.solve(a, b), a, message)
@@ -887,13 +916,14 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
 class Cholesky(Function):
     """Lower Cholesky factor L of a symmetric positive-definite A (its lower triangle is read)."""
     raw = True
+    node_name = "LinalgCholeskyExBackward0"
     label = "cholesky(A)"
     backward_rule = "grad_A = L^-T sym(tril(L^T grad)) L^-1 (Murray)"
 
     @staticmethod
     def forward(ctx, a):
         def message(a):
-            b, k = _first_failure(ctx.xp, a, _failed_minor)
+            b, k = _first_failure(a, _failed_minor)
             return (f"linalg.cholesky: {_batch_prefix(b, a.ndim)}The factorization could not be "
                     f"completed because the input is not positive-definite (the leading minor of "
                     f"order {k} is not positive-definite).")
@@ -923,6 +953,7 @@ def _copyltu(m):
 
 class QR(Function):
     raw = True
+    node_name = "LinalgQrBackward0"
     label = "qr(A)"
     backward_rule = ("grad_A = (grad_Q + Q copyltu(M)) R^-T, M = R grad_R^T - grad_Q^T Q "
                      "(wide A: on its leading square block, plus Q grad_V for the rest)")
@@ -1013,6 +1044,7 @@ def _col(v):
 class SVD(Function):
     """A = U diag(S) Vh; the backward needs distinct (and, for non-square A, nonzero) S."""
     raw = True
+    node_name = "LinalgSvdBackward0"
     label = "svd(A)"
     backward_rule = ("grad_A = U [(skew(U^T gU) S + S skew(V^T gV)) / (s_j^2 - s_i^2) + diag(gS)]"
                      " Vh (+ projections for non-square A)")
@@ -1096,6 +1128,7 @@ def svdvals(A):
 class Eigh(Function):
     """Eigen-decomposition of a symmetric matrix (ascending eigenvalues)."""
     raw = True
+    node_name = "LinalgEighBackward0"
     label = "eigh(A)"
     backward_rule = "grad_A = V (skew(V^T gV) / 2 / (l_j - l_i) + diag(gL)) V^T"
     _materialize_grads = False
@@ -1147,6 +1180,7 @@ def _tolerance(xp, s, shape, atol, rtol):
 
 class Pinv(Function):
     raw = True
+    node_name = "LinalgPinvBackward0"
     label = "pinv(A)"
     backward_rule = "PyTorch's pinv_backward (projections onto the ranges of A and A^T)"
 
@@ -1274,6 +1308,7 @@ def vecdot(x, y, *, dim=-1):
 class VectorNorm(Function):
     """The ord-norm of the elements over ``dim`` (None: all of them)."""
     raw = True
+    node_name = "LinalgVectorNormBackward0"
     label = "vector_norm"
     backward_rule = "grad_x = grad * sign(x) |x|^(p-1) / norm^(p-1) (subgradients at inf, 0)"
 

@@ -155,6 +155,8 @@ def test_matches_torch(name):
 @pytest.mark.parametrize("name", ERRORS)
 def test_errors_match_torch(name):
     call, match = ERRORS[name]
+    if name == "arange_int_zero_step" and torch.__version__ < "2.13":
+        pytest.skip("PyTorch before 2.13 dies of SIGFPE on this call")
     with pytest.raises(Exception) as expected:
         call(torch)
     with pytest.raises(expected.type, match=match):

@@ -1,8 +1,8 @@
 """Shape and data-movement ops: views, joins, splits, repeats, flips and rolls.
 
 View ops (``is_view = True``) return arrays sharing memory with their input, computed with array
-methods only (so the in-place machinery can replay them on a raw array); joins, flips, rolls and
-repeats return copies, as in PyTorch.
+methods or the array's own module (``_xp``), so the in-place machinery can replay them on a raw
+array; joins, flips, rolls and repeats return copies, as in PyTorch.
 """
 import math
 import warnings
@@ -26,6 +26,12 @@ def _view_array(a, shape):
     except TypeError:  # CuPy has no ``copy=``: its reshape copies only when it must
         out = a.reshape(shape)
         return out if out.data.ptr == a.data.ptr else None
+
+
+def _xp(ctx, a):
+    """The array module of a view op's forward: ``ctx.xp``, or the array's own when the in-place
+    machinery replays the view on a raw array (with no ctx.xp)."""
+    return ctx.xp or _device.of_array(a).xp
 
 
 class View(Function):
@@ -85,7 +91,7 @@ class Expand(Function):
 
     @staticmethod
     def forward(ctx, a, shape):
-        return ctx.xp.broadcast_to(a, shape)
+        return _xp(ctx, a).broadcast_to(a, shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -196,8 +202,7 @@ class Unfold(Function):
         shape = a.shape[:dim] + (count,) + a.shape[dim + 1:] + (size,)
         strides = a.strides[:dim] + (a.strides[dim] * step,) + a.strides[dim + 1:] + \
             (a.strides[dim],)
-        xp = ctx.xp or _device.of_array(a).xp  # the in-place machinery replays with no xp
-        return xp.lib.stride_tricks.as_strided(a, shape, strides)
+        return _xp(ctx, a).lib.stride_tricks.as_strided(a, shape, strides)
 
     @staticmethod
     def backward(ctx, grad):
@@ -238,10 +243,9 @@ class AsStrided(Function):
     @staticmethod
     def forward(ctx, base, size, stride, offset):
         ctx.base_shape, ctx.size, ctx.stride, ctx.offset = base.shape, size, stride, offset
-        xp = ctx.xp or _device.of_array(base).xp  # the in-place machinery replays with no xp
         flat = base.reshape(-1)[offset:]
-        return xp.lib.stride_tricks.as_strided(flat, size, tuple(s * base.itemsize
-                                                                 for s in stride))
+        return _xp(ctx, base).lib.stride_tricks.as_strided(
+            flat, size, tuple(s * base.itemsize for s in stride))
 
     @staticmethod
     def backward(ctx, grad):

@@ -76,13 +76,13 @@ def from_numpy_dtype(np_dtype):
         if d in _BY_NP:
             return _BY_NP[d]
         raise TypeError(
-            f"can't convert np.ndarray of type numpy.{d.type.__name__}. The only supported types are: "
-            "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
+            f"can't convert np.ndarray of type numpy.{d.type.__name__}. The only supported types "
+            "are: float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
             "uint8, and bool.") from None
 
 
 def to_dtype(obj):
-    """Accept a torchlite dtype, a NumPy dtype or a Python type (``float`` -> float64 as in torch)."""
+    """A torchlite dtype, a NumPy dtype or a Python type (``float`` -> float64, as in torch)."""
     if isinstance(obj, dtype):
         return obj
     if obj is builtins.float:

@@ -16,7 +16,6 @@ from ._tensor import Tensor, _make
 from .autograd.function import Function
 from .ops._inplace import inplace
 from .ops._registry import export, function, method
-from .ops._util import shape_arg
 
 _DEFAULT_SEED = 67280421310721  # PyTorch's default initial seed
 _U64 = 1 << 64

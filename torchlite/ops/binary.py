@@ -24,10 +24,11 @@ _FAST = (Tensor, int, float, bool)  # operand types accepted without further che
 # ---- argument checks ----------------------------------------------------------------------
 def _operand(op, x, pos, name, scalar_ok=True):
     """``x`` as an operand of ``op``: a Tensor or, where the op takes one, a Python number."""
-    if x.__class__ in _FAST and (scalar_ok or x.__class__ is Tensor) or isinstance(x, Tensor):
+    cls = x.__class__
+    if cls is Tensor or isinstance(x, Tensor):
         return x
     if scalar_ok:
-        if type(x) in _SCALARS:
+        if cls in _SCALARS:
             return x
         if isinstance(x, numbers.Number):  # NumPy scalars act as Python scalars, as in torch
             return x.item() if hasattr(x, "item") else x

@@ -5,6 +5,9 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import torchlite
 import torchlite.linalg
@@ -224,3 +227,41 @@ def test_node_names_match_torch(call, torch_oracle):
                                          requires_grad=True)
     got = call(torchlite, maker(torchlite)).grad_fn.name()
     assert got == call(torch_oracle, maker(torch_oracle)).grad_fn.name()
+
+
+@pytest.mark.parametrize("name,shapes", [("addmm", [(2, 2), (2, 3), (3, 2)]),
+                                         ("addmv", [(2,), (2, 3), (3,)]),
+                                         ("baddbmm", [(2, 2, 2), (2, 2, 3), (2, 3, 2)])])
+def test_beta_zero_ignores_input_but_gives_zero_gradient(name, shapes, torch_oracle):
+    rng = np.random.default_rng(9)
+    arrays = [np.full(shapes[0], np.nan)] + [rng.normal(size=s) for s in shapes[1:]]
+    ours = [torchlite.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch_oracle.tensor(a, requires_grad=True) for a in arrays]
+    out = getattr(torchlite, name)(*ours, beta=0)
+    want = getattr(torch_oracle, name)(*theirs, beta=0)
+    _close(out, want)
+    out.sum().backward()
+    want.sum().backward()
+    for a, b in zip(ours, theirs):
+        _close(a.grad, b.grad)
+
+
+@st.composite
+def _matmul_shapes(draw):
+    batch = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=3))
+    m, k, n = (draw(st.integers(1, 3)) for _ in range(3))
+    vec_a, vec_b = draw(st.booleans()), draw(st.booleans())
+    sa = (k,) if vec_a else batch.input_shapes[0] + (m, k)
+    sb = (k,) if vec_b else batch.input_shapes[1] + (k, n)
+    return sa, sb
+
+
+@settings(max_examples=40, deadline=None)
+@given(shapes=_matmul_shapes(), seed=st.integers(0, 2**16))
+def test_matmul_shapes_values_and_gradients(shapes, seed):
+    """Any mix of vectors and broadcast batches: NumPy's values, float64 gradcheck."""
+    rng = np.random.default_rng(seed)
+    x, y = rng.normal(size=shapes[0]), rng.normal(size=shapes[1])
+    a, b = torchlite.tensor(x, requires_grad=True), torchlite.tensor(y, requires_grad=True)
+    _close(a @ b, np.matmul(x, y), atol=1e-12)
+    assert gradcheck(torchlite.matmul, (a, b))

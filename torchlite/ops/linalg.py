@@ -315,9 +315,15 @@ def _scaled_add(input, product, beta, alpha, name):
     input = input.expand(product.shape)
     if alpha != 1:
         product = product * alpha
-    if beta == 0:
-        return product
+    if beta == 0:  # input is ignored (nan included) but still gets a (zero) gradient
+        return product + _zeros_with_grad(input)
     return product + (input if beta == 1 else input * beta)
+
+
+def _zeros_with_grad(t):
+    """Exact zeros of ``t``'s shape whose gradient to ``t`` is zero, whatever ``t`` holds:
+    the strict upper triangle of a column is empty, and triu selects rather than multiplies."""
+    return Triangle.apply(t.reshape(-1, 1), diagonal=1, upper=True).reshape(t.shape)
 
 
 @export
@@ -1251,8 +1257,8 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
 def matrix_power(input, n):
     """A^n by repeated squaring (A^0 = I; negative n inverts first)."""
     _check_matrix("linalg.matrix_power", input)
-    if n == 0:  # I, with a zero gradient: tril below the last subdiagonal is exactly zero
-        return _eye(input.shape[-1], input) + tril(input, -input.shape[-1])
+    if n == 0:
+        return _eye(input.shape[-1], input) + _zeros_with_grad(input)
     if n == 1:
         return input.clone()
     a = Inverse.apply(input) if n < 0 else input

@@ -79,15 +79,15 @@ def _broadcast_shapes(sa, sb):
     return tuple(out)
 
 
-def _check_matrix(name, A, square=True):
-    """At least 2-D (and square) floating input, with torch.linalg's messages."""
+def _check_matrix(name, A, square=True, floating=True):
+    """At least 2-D (and square) (floating) input, with torch.linalg's messages."""
     check_tensor(name, A, name="A")
     if A.ndim < 2:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
     if square and A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"{name}: A must be batches of square matrices, but they are "
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")
-    if not (A.dtype.is_floating_point or A.dtype.is_complex):
+    if floating and not (A.dtype.is_floating_point or A.dtype.is_complex):
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
                            f"Got {A.dtype._short}")
 
@@ -460,6 +460,13 @@ def _einsum_parse(equation, operands):
         subs.append(s.replace("...", ell[n_ell - (t.ndim - n):]))
     if arrow:
         out = rhs.replace("...", ell)
+        for c in out:
+            if out.count(c) > 1:
+                raise RuntimeError(f"einsum(): output subscript {c} appears more than once in "
+                                   "the output")
+            if c not in lhs and c not in ell:
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the "
+                                   "equation for any input operand")
     else:
         letters = "".join(subs)
         out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1
@@ -1256,12 +1263,12 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
 @export
 def matrix_power(input, n):
     """A^n by repeated squaring (A^0 = I; negative n inverts first)."""
-    _check_matrix("linalg.matrix_power", input)
+    _check_matrix("linalg.matrix_power", input, floating=False)
     if n == 0:
         return _eye(input.shape[-1], input) + _zeros_with_grad(input)
     if n == 1:
         return input.clone()
-    a = Inverse.apply(input) if n < 0 else input
+    a = inv(input) if n < 0 else input
     n = abs(n)
     result = None
     while n:

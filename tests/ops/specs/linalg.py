@@ -174,6 +174,15 @@ def _solve_triangular_samples(rng, dtype):
         yield Sample((_well_conditioned(rng, sa, dtype), rand(rng, sb, dtype)), kw, str(kw))
 
 
+def _matrix_power_samples(rng, dtype):
+    floating = np.dtype(dtype).kind == "f"
+    for shape, n in [((3, 3), 0), ((3, 3), 1), ((2, 3, 3), 3), ((3, 3), -1), ((3, 3), -2),
+                     ((3, 3), 4)]:
+        if n >= 0 or floating:
+            a = _well_conditioned(rng, shape, dtype)
+            yield Sample(((a / 3).astype(dtype) if floating else a, n), name=f"n={n}")
+
+
 def _einsum_samples(rng, dtype):
     cases = [("ij,jk->ik", [(2, 3), (3, 4)]), ("ij,jk", [(2, 3), (3, 4)]),
              ("ii->i", [(3, 3)]), ("ii", [(3, 3)]), ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]),
@@ -266,7 +275,11 @@ SPECS = [
                     "broadcast with previously seen size 3", eq="ij,jk->ik"),
                _err([(2, 3)], "fewer operands were provided than specified", eq="ij,jk->ik"),
                _err([(2, 3)], r"the number of subscripts in the equation \(3\) does not match "
-                    r"the number of dimensions \(2\) for operand 0", eq="ijk->ik"))),
+                    r"the number of dimensions \(2\) for operand 0", eq="ijk->ik"),
+               _err([(2, 2)], "output subscript k does not appear in the equation for any input "
+                    "operand", eq="ij->k"),
+               _err([(2, 2)], "output subscript i appears more than once in the output",
+                    eq="ij->ii"))),
     OpSpec("tensordot", ref=lambda a, b, dims=2: np.tensordot(a, b, axes=dims), dtypes=ALL_REAL,
            samples=lambda rng, d: [
                Sample((rand(rng, (2, 3, 4), d), rand(rng, (3, 4, 2), d)), name="dims2"),
@@ -405,12 +418,12 @@ SPECS = [
                 Sample(((rand(rng, (2, 4, 2), d) @ rand(rng, (2, 2, 3), d)).astype(d),),
                        name="rank2"),
                 Sample((np.zeros((2, 2), d),), name="zero")]),
-    _linalg("matrix_power", ref=np.linalg.matrix_power, **DECOMP,
-            samples=lambda rng, d: [Sample((_well_conditioned(rng, s, d) / 3, n), name=f"n={n}")
-                                    for s, n in [((3, 3), 0), ((3, 3), 1), ((2, 3, 3), 3),
-                                                 ((3, 3), -1), ((3, 3), -2), ((3, 3), 4)]],
+    _linalg("matrix_power", ref=np.linalg.matrix_power, dtypes=ALL_REAL, **DECOMP,
+            samples=_matrix_power_samples,
             errors=(_err([(2, 3), 2], "linalg.matrix_power: A must be batches of square "
-                         "matrices"),)),
+                         "matrices"),
+                    _err([np.eye(2, dtype=np.int64), -1], "linalg.inv: Expected a floating "
+                         "point or complex tensor as input. Got Long"))),
     _linalg("multi_dot", op=lambda *ts: torchlite.linalg.multi_dot(ts),
             torch_op=lambda torch: lambda *ts: torch.linalg.multi_dot(ts),
             ref=lambda *ts: np.linalg.multi_dot(ts),

@@ -493,9 +493,27 @@ def _pick_argmin(xp, a, dim):
     return xp.argmin(a, axis=dim, keepdims=True)
 
 
+def _accumulate(xp, op, a, axis):
+    """``op.accumulate(a, axis)`` (op: maximum or minimum). CuPy has no ``accumulate`` for
+    them: there, a log-step scan (op with the array shifted by 1, 2, 4, ... along ``axis``)."""
+    if xp.__name__ == "numpy":
+        return op.accumulate(a, axis=axis)
+    out = xp.moveaxis(a, axis, -1).copy()
+    step = 1
+    while step < out.shape[-1]:
+        out[..., step:] = op(out[..., step:], out[..., :-step])
+        step *= 2
+    return xp.moveaxis(out, -1, axis)
+
+
+def _stable_argsort(xp, a, dim):
+    """argsort keeping equal elements in index order (CuPy's sort is always stable)."""
+    return xp.argsort(a, axis=dim, **({"kind": "stable"} if xp.__name__ == "numpy" else {}))
+
+
 def _median_picker(ignore_nan):
     def pick(xp, a, dim):
-        order = xp.argsort(a, axis=dim, kind="stable")  # NaNs last, ties in index order
+        order = _stable_argsort(xp, a, dim)  # NaNs last, ties in index order
         n = a.shape[dim]
         count = ((~xp.isnan(a)).sum(axis=dim, keepdims=True) if a.dtype.kind in "fc"
                  else xp.full(keepdim_shape(a.shape, (dim,)), n))
@@ -508,12 +526,12 @@ def _median_picker(ignore_nan):
 
 def _pick_mode(xp, a, dim):
     """The most frequent value (the smallest among equally frequent), its last index."""
-    order = xp.argsort(a, axis=dim, kind="stable")
+    order = _stable_argsort(xp, a, dim)
     s = xp.moveaxis(xp.take_along_axis(a, order, axis=dim), dim, -1)
     pos = xp.arange(s.shape[-1])
     starts = xp.concatenate([xp.ones(s.shape[:-1] + (1,), dtype=bool),
                              s[..., 1:] != s[..., :-1]], axis=-1)
-    run_start = xp.maximum.accumulate(xp.where(starts, pos, 0), axis=-1)
+    run_start = _accumulate(xp, xp.maximum, xp.where(starts, pos, 0), -1)
     best = xp.argmax(pos - run_start, axis=-1)[..., None]  # end of the first longest run
     return xp.take_along_axis(order, xp.moveaxis(best, -1, dim), axis=dim)
 
@@ -525,7 +543,7 @@ def _cumulative_indices(xp, a, values, dim):
     if a.dtype.kind in "fc":
         new |= xp.isnan(a)
     pos = xp.arange(a.shape[dim]).reshape([-1 if i == dim else 1 for i in range(a.ndim)])
-    return xp.maximum.accumulate(xp.where(new, pos, 0), axis=dim)
+    return _accumulate(xp, xp.maximum, xp.where(new, pos, 0), dim)
 
 
 def _value_select(name, input, dim, keepdim, pick):
@@ -545,11 +563,12 @@ def _value_select(name, input, dim, keepdim, pick):
     return values_indices(name, values, _make(index.reshape(shape), input._device))
 
 
-def _cumulative_select(name, input, dim, accumulate):
+def _cumulative_select(name, input, dim, op):
     check_tensor(name, input)
     d = _one_dim(name, input, dim)
     data = input._data.reshape(input.shape or (1,))
-    index = _cumulative_indices(input._device.xp, data, accumulate(data, axis=d), d)
+    xp = input._device.xp
+    index = _cumulative_indices(xp, data, _accumulate(xp, getattr(xp, op), data, d), d)
     values = SelectAlongDim.apply(input, index=index, dim=d, shape=input.shape,
                                 node=name.capitalize() + "Backward0")
     return values_indices(name, values, _make(index.reshape(input.shape), input._device))
@@ -841,13 +860,13 @@ def cumprod(input, dim, *, dtype=None):
 @export
 @_numpy_names
 def cummax(input, dim):
-    return _cumulative_select("cummax", input, dim, input._device.xp.maximum.accumulate)
+    return _cumulative_select("cummax", input, dim, "maximum")
 
 
 @export
 @_numpy_names
 def cummin(input, dim):
-    return _cumulative_select("cummin", input, dim, input._device.xp.minimum.accumulate)
+    return _cumulative_select("cummin", input, dim, "minimum")
 
 
 def _logical(name, cls, input, dim, keepdim):

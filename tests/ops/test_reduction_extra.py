@@ -289,3 +289,19 @@ def test_numpy_argument_names(call, torch_oracle):
     """PyTorch accepts NumPy's axis= and keepdims= for dim= and keepdim=."""
     same_program(lambda lib: call(lib, lib.tensor([[1.0, 0.0, 3.0], [2.0, 5.0, 2.5]])),
                  torch_oracle)
+
+
+@pytest.mark.parametrize("shape,axis", [((7,), 0), ((3, 9, 4), 1), ((5, 1), 0), ((2, 0), 1),
+                                        ((4, 13), -1)])
+def test_log_step_scan_equals_accumulate(shape, axis):
+    """The scan cummax/cummin/mode use on CuPy (which lacks maximum.accumulate), run here on
+    NumPy arrays through a namespace that is not named numpy."""
+    from types import SimpleNamespace
+
+    from torchlite.ops.reduction import _accumulate
+    not_numpy = SimpleNamespace(__name__="cupy", moveaxis=np.moveaxis)
+    a = np.random.default_rng(0).normal(size=shape)
+    a[a > 1.2] = np.nan
+    for op in (np.maximum, np.minimum):
+        np.testing.assert_array_equal(_accumulate(not_numpy, op, a, axis),
+                                      op.accumulate(a, axis=axis))

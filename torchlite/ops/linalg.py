@@ -162,6 +162,9 @@ class Matmul(Function):
         if node is not None:
             ctx.node_name = node
         ctx.save_for_backward(a, b)
+        if a.ndim > 2 and b.ndim == 2 and a.flags.c_contiguous:  # batch folded into one GEMM
+            return ctx.xp.matmul(a.reshape(-1, a.shape[-1]), b).reshape(
+                a.shape[:-1] + b.shape[-1:])
         return ctx.xp.matmul(a, b)
 
     @staticmethod
@@ -183,6 +186,9 @@ class Matmul(Function):
                 grad_b = _insert(a, -1) * _insert(grad, -2)
             elif b.ndim == 1:
                 grad_b = _drop(Matmul.apply(_mT(a), _insert(grad, -1)), -1)
+            elif b.ndim == 2 and a.ndim > 2:  # one GEMM over the folded batch, no reduction
+                grad_b = Matmul.apply(_mT(a.reshape(-1, a.shape[-1])),
+                                      grad.reshape(-1, grad.shape[-1]))
             else:
                 grad_b = Matmul.apply(_mT(a), grad)
         return grad_a, grad_b

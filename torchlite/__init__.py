@@ -16,6 +16,7 @@ from . import _random
 from ._random import Generator, default_generator
 from . import cuda
 from . import autograd
+from .ops import _return_types as return_types
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.anomaly import (is_anomaly_check_nan_enabled, is_anomaly_enabled,
                                set_anomaly_enabled)

@@ -220,7 +220,9 @@ class Tensor:
 
     @property
     def data(self):
-        return self.detach()
+        """The same memory outside the graph, with a version counter of its own (as PyTorch:
+        in-place writes through ``.data`` are invisible to autograd's checks)."""
+        return _make(self._data, self._device)
 
     @data.setter
     def data(self, value):
@@ -325,8 +327,7 @@ class Tensor:
                             "index")
         return int(self.item())
 
-    def __hash__(self):
-        return id(self)
+    __hash__ = object.__hash__  # by identity; C-level, since graph dicts hash leaf tensors
 
     def __repr__(self, *, tensor_contents=None):
         if self._is_param:

@@ -35,8 +35,6 @@ def test_views_and_detach_share_the_version_counter(torch_oracle):
     same_program(program, torch_oracle)
 
 
-@pytest.mark.xfail(strict=True, reason="Tensor.data is detach(): PyTorch's .data shares the "
-                   "memory but has a version counter of its own")
 def test_data_has_its_own_version_counter(torch_oracle):
     def program(lib):
         x = lib.zeros(2, dtype=lib.float64)

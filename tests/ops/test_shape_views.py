@@ -123,8 +123,6 @@ def test_view_dtype_shares_bits(torch_oracle):
         assert tuple(half.shape) == (2, 4)
 
 
-@pytest.mark.xfail(reason="core: _link_view marks every float view of a base requiring grad "
-                          "as requiring grad, even of a non-differentiable op", strict=False)
 def test_view_dtype_is_not_differentiable(torch_oracle):
     for lib in (torchlite, torch_oracle):
         x = lib.ones(3, requires_grad=True)

@@ -403,7 +403,8 @@ def _link_view(base, outputs, cls, extra_args, params):
         o._view_version = base._vc[0]
         o._base = root
         o._view_fn = (base._view_fn, cls, extra_args, params, i)
-        if base._requires_grad and not o._requires_grad and o._data.dtype.kind in "fcV":
+        if base._requires_grad and not o._requires_grad and cls.differentiable and \
+                o._data.dtype.kind in "fcV":
             o._requires_grad = True  # a view made under no_grad: a leaf that requires grad
 
 

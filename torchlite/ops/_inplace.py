@@ -9,7 +9,7 @@
 - when ``self`` is a view, the base's history is rebased as well (PyTorch's CopySlices): the base
   gets a node that scatters the new view value into the old base, and the view is re-derived.
 """
-from .. import _dtype
+from .. import _device, _dtype
 from .._tensor import Tensor, _make
 from ..autograd.function import Function, replay_view
 from ..autograd.grad_mode import STATE
@@ -24,6 +24,18 @@ def _check_leaf(t):
     if base is not None and base._requires_grad and base._grad_fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
+
+
+def _check_multi_output_view(t):
+    """PyTorch refuses in-place writes (under grad) into outputs of split/chunk/unbind."""
+    vf = t._view_fn
+    if vf is not None and getattr(vf[1], "multi_output_view", False) and t._requires_grad:
+        name = "Unbind" if isinstance(vf[3]["pieces"][0], int) else "Split"
+        raise RuntimeError(
+            f"Output {vf[4]} of {name} is a view and is being modified inplace. This "
+            "view is the output of a function that returns multiple views. Such functions do "
+            "not allow the output views to be modified inplace. You should replace the "
+            "inplace operation by an out-of-place one.")
 
 
 def _check_cast(result, self):
@@ -62,6 +74,7 @@ def inplace(self, fn, *args, **kwargs):
         write(self, result._data)
         return self
     _check_leaf(self)
+    _check_multi_output_view(self)
     base = self._base
     base_before = _snapshot(base) if base is not None else None
     result = fn(_snapshot(self), *args, **kwargs)
@@ -98,7 +111,7 @@ def _replay_array(view_fn, arr):
     parent, cls, extra_args, params, index = view_fn
     src = _replay_array(parent, arr)
     ctx = cls.__new__(cls)
-    ctx.xp = None
+    ctx.xp = _device.of_array(arr).xp
     out = cls.forward(ctx, src, *extra_args, **params)
     return out[index] if type(out) is tuple else out
 

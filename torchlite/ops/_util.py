@@ -1,4 +1,6 @@
 """Small helpers shared by op modules: dim normalisation and argument checks."""
+import operator
+
 import functools
 
 from .._tensor import Tensor, _wrap_dim
@@ -8,9 +10,9 @@ def normalize_dims(dim, ndim):
     """``dim`` (None, int, or sequence; negative allowed) as a sorted tuple of axes, or None."""
     if dim is None:
         return None
-    if isinstance(dim, (int, Tensor)) and not isinstance(dim, bool):
-        return (_wrap_dim(int(dim), ndim),)
-    dims = tuple(_wrap_dim(int(d), ndim) for d in dim)
+    if not isinstance(dim, (tuple, list)):
+        return (_wrap_dim(operator.index(dim), ndim),)
+    dims = tuple(_wrap_dim(operator.index(d), ndim) for d in dim)
     if len(set(dims)) != len(dims):
         raise RuntimeError(f"dim {dims[0]} appears multiple times in the list of dims")
     return tuple(sorted(dims))

@@ -11,7 +11,7 @@ from .. import _device, _dtype
 from .._tensor import Size, Tensor, _wrap_dim
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
-from ._inplace import _check_leaf
+from ._inplace import _check_leaf, _check_multi_output_view
 from ._registry import export, function, method
 from ._util import dim_alias, infer_shape, normalize_dims, shape_arg
 
@@ -685,14 +685,7 @@ def _become(self, new):
     metadata change such as ``unsqueeze_``), and bump the shared version counter."""
     if STATE.enabled and self._requires_grad:
         _check_leaf(self)
-        vf = self._view_fn
-        if vf is not None and getattr(vf[1], "multi_output_view", False):
-            name = "Unbind" if isinstance(vf[3]["pieces"][0], int) else "Split"
-            raise RuntimeError(
-                f"Output {vf[4]} of {name} is a view and is being modified inplace. This view "
-                "is the output of a function that returns multiple views. Such functions do "
-                "not allow the output views to be modified inplace. You should replace the "
-                "inplace operation by an out-of-place one.")
+        _check_multi_output_view(self)
     self._data = new._data
     if new._requires_grad:  # a retained grad stays with the old node, as in PyTorch
         self._grad_fn, self._output_nr = new._grad_fn, new._output_nr

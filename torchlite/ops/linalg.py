@@ -899,11 +899,18 @@ def linalg_solve(A, B, *, left=True):
     if A.dtype is not B.dtype:
         raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A "
                            f"of type {A.dtype._short} and B of type {B.dtype._short} instead")
-    batch = _broadcast_shapes(A.shape[:-2], rhs.shape[:-2])
-    a = A.expand(batch + (n, n)) if A.shape[:-2] != batch else A
-    b = rhs.expand(batch + tuple(rhs.shape[-2:])) if rhs.shape[:-2] != batch else rhs
-    x = Solve.apply(a, b)
+    x = _broadcast_solve(A, rhs)
     return _drop(x, -1) if vector else x
+
+
+def _broadcast_solve(a, b):
+    """Solve.apply after broadcasting the batch dims of A (..., n, n) and B (..., n, k)."""
+    batch = _broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    if a.shape[:-2] != batch:
+        a = a.expand(batch + tuple(a.shape[-2:]))
+    if b.shape[:-2] != batch:
+        b = b.expand(batch + tuple(b.shape[-2:]))
+    return Solve.apply(a, b)
 
 
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
@@ -925,10 +932,40 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
         tri = Triangle.apply(A, diagonal=1 if upper else -1, upper=upper) + _eye(n, A)
     else:
         tri = Triangle.apply(A, diagonal=0, upper=upper)
-    batch = _broadcast_shapes(A.shape[:-2], B.shape[:-2])
-    tri = tri.expand(batch + (n, n)) if tri.shape[:-2] != batch else tri
-    B = B.expand(batch + tuple(B.shape[-2:])) if B.shape[:-2] != batch else B
-    return Solve.apply(tri, B)
+    return _broadcast_solve(tri, B)
+
+
+def _cholesky_product(factor, upper):
+    """A = L L^T from its Cholesky factor (U^T U when ``upper``)."""
+    low = _mT(factor) if upper else factor
+    return Matmul.apply(low, _mT(low))
+
+
+@export
+def cholesky_solve(input, input2, upper=False):
+    """X with A X = B, A given by its Cholesky factor ``input2``."""
+    _check_tensors("cholesky_solve", input, input2)
+    if input.ndim < 2:
+        raise RuntimeError(f"b should have at least 2 dimensions, but has {input.ndim} "
+                           "dimensions instead")
+    n = input2.shape[-1]
+    if input.shape[-2] != n:
+        raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is {n} by "
+                           f"{n} but each b matrix is {input.shape[-2]} by {input.shape[-1]}")
+    return _broadcast_solve(_cholesky_product(input2, upper), input)
+
+
+@export
+def cholesky_inverse(input, upper=False):
+    """Inverse of A given by its Cholesky factor."""
+    _check_matrix("cholesky_inverse", input)
+    return Inverse.apply(_cholesky_product(input, upper))
+
+
+@export(name="cholesky")
+def legacy_cholesky(input, upper=False):
+    """Legacy torch.cholesky (deprecated in PyTorch): linalg.cholesky."""
+    return linalg_cholesky(input, upper=upper)
 
 
 # ---- decompositions -----------------------------------------------------------------------

@@ -174,6 +174,33 @@ def _solve_triangular_samples(rng, dtype):
         yield Sample((_well_conditioned(rng, sa, dtype), rand(rng, sb, dtype)), kw, str(kw))
 
 
+def _triangular(rng, shape, dtype):
+    """A well-conditioned lower-triangular matrix (a Cholesky factor)."""
+    return np.tril(_well_conditioned(rng, shape, dtype))
+
+
+def _np_product(factor, upper):
+    low = _mT(factor) if upper else factor
+    return low @ _mT(low)
+
+
+def _factor(rng, shape, dtype, upper=False):
+    low = _triangular(rng, shape, dtype)
+    return _mT(low).copy() if upper else low
+
+
+def _cholesky_solve_samples(rng, dtype):
+    for sb, sf, upper in [((3, 2), (3, 3), False), ((2, 3, 1), (3, 3), True),
+                          ((3, 2), (2, 3, 3), False)]:
+        yield Sample((rand(rng, sb, dtype), _factor(rng, sf, dtype, upper)), {"upper": upper},
+                     f"upper={upper}")
+
+
+def _cholesky_inverse_samples(rng, dtype):
+    for shape, upper in [((3, 3), False), ((2, 3, 3), False), ((3, 3), True)]:
+        yield Sample((_factor(rng, shape, dtype, upper),), {"upper": upper}, f"upper={upper}")
+
+
 def _matrix_power_samples(rng, dtype):
     floating = np.dtype(dtype).kind == "f"
     for shape, n in [((3, 3), 0), ((3, 3), 1), ((2, 3, 3), 3), ((3, 3), -1), ((3, 3), -2),
@@ -359,6 +386,16 @@ SPECS = [
                      "least 2 dimensions.", upper=True),
                 _err([(3, 3), (4, 2)], r"Incompatible shapes of A and B for the equation AX = B "
                      r"\(3x3 and 4x2\)", upper=False))),
+    OpSpec("cholesky_solve", samples=_cholesky_solve_samples, **DECOMP,
+           ref=lambda b, f, upper=False: np.linalg.solve(_np_product(f, upper), b),
+           errors=(_err([(3,), np.eye(3)], "b should have at least 2 dimensions, but has 1 "
+                        "dimensions instead"),
+                   _err([(4, 2), np.eye(3)], "Incompatible matrix sizes for cholesky_solve: "
+                        "each A matrix is 3 by 3 but each b matrix is 4 by 2"))),
+    OpSpec("cholesky_inverse", samples=_cholesky_inverse_samples,
+           ref=lambda f, upper=False: np.linalg.inv(_np_product(f, upper)), **DECOMP),
+    OpSpec("cholesky", ref=np.linalg.cholesky, samples=_square([(3, 3)], _spd), grad=False,
+           **DECOMP),
     _linalg("diagonal", ref=lambda a, offset=0: np.diagonal(a, offset, -2, -1),
             dtypes=ALL_REAL, samples=_with_kwargs(_pairs([((2, 3, 4),)]), {}, {"offset": -1})),
     _linalg("cholesky", op=lambda a, upper=False: torchlite.linalg.cholesky(_sym_lib(a),

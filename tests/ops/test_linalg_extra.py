@@ -265,3 +265,14 @@ def test_matmul_shapes_values_and_gradients(shapes, seed):
     a, b = torchlite.tensor(x, requires_grad=True), torchlite.tensor(y, requires_grad=True)
     _close(a @ b, np.matmul(x, y), atol=1e-12)
     assert gradcheck(torchlite.matmul, (a, b))
+
+
+@pytest.mark.parametrize("call,text", [
+    (lambda: torchlite.cholesky(torchlite.eye(2)), "torch.cholesky is deprecated in favor of "
+     "torch.linalg.cholesky"),
+    (lambda: torchlite.cross(torchlite.ones(3), torchlite.ones(3)), "Using torch.cross without "
+     "specifying the dim arg is deprecated")])
+def test_deprecation_warnings_as_torch(call, text):
+    """PyTorch's deprecation warnings (its texts; PyTorch shows each once per process)."""
+    with pytest.warns(UserWarning, match=text):
+        call()

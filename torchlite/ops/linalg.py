@@ -7,6 +7,7 @@ public functions defined here. Real dtypes only: transposes stand for conjugate 
 """
 import math
 import string
+import warnings
 
 from .._tensor import _make
 from ..autograd.function import Function
@@ -730,6 +731,11 @@ def cross(input, other, dim=None):
     """torch.cross: like linalg.cross, but dim=None means the first dim of size 3."""
     _check_tensors("cross", input, other)
     if dim is None:
+        warnings.warn(
+            "Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass "
+            "the dim explicitly or simply use torch.linalg.cross.\nThe default value of dim will "
+            "change to agree with that of linalg.cross in a future release.", UserWarning,
+            stacklevel=2)
         dim = next((i for i, n in enumerate(input.shape) if n == 3), None)
         if dim is None:
             raise RuntimeError("no dimension of size 3 in input")
@@ -965,6 +971,12 @@ def cholesky_inverse(input, upper=False):
 @export(name="cholesky")
 def legacy_cholesky(input, upper=False):
     """Legacy torch.cholesky (deprecated in PyTorch): linalg.cholesky."""
+    warnings.warn(
+        "torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a "
+        "future PyTorch release.\nL = torch.cholesky(A)\nshould be replaced with\n"
+        "L = torch.linalg.cholesky(A)\nand\nU = torch.cholesky(A, upper=True)\nshould be "
+        "replaced with\nU = torch.linalg.cholesky(A).mH\nThis transform will produce equivalent "
+        "results for all valid (symmetric positive definite) inputs.", UserWarning, stacklevel=2)
     return linalg_cholesky(input, upper=upper)
 
 

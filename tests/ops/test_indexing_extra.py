@@ -303,3 +303,20 @@ def test_meshgrid_warns_without_indexing(torch_oracle):
     with pytest.warns(UserWarning, match="it will be required to pass the indexing argument"):
         a, b = torchlite.meshgrid(torchlite.arange(2), torchlite.arange(3))
     assert tuple(a.shape) == (2, 3) and a.tolist() == [[0] * 3, [1] * 3]
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_ordered_int_scatter_matches_float_ufunc_at(name, dtype, rng):
+    """The CuPy path of scatter max/min (integer atomics on order-preserving bits), run here
+    with NumPy's integer ufunc.at, equals the float ufunc.at exactly."""
+    from torchlite.ops.indexing import ordered_at
+    out = np.concatenate([rng.standard_normal(6) * 1e3, [0.0, -0.0, np.inf, -np.inf]])
+    out = out.astype(dtype)
+    key = (rng.integers(0, out.size, 40),)
+    values = (rng.standard_normal(40) * 1e3).astype(dtype)
+    want = out.copy()
+    getattr(np, name).at(want, key, values)
+    got = out.copy()
+    ordered_at(np, getattr(np, name).at, got, key, values)
+    np.testing.assert_array_equal(got, want)

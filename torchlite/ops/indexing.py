@@ -18,22 +18,44 @@ from ._util import check_tensor
 # ---- array helpers (xp: numpy or cupy) ---------------------------------------------------------
 
 
+_CUPY_AT = {"add": ("scatter_add", "float16 float32 float64 int32 uint32 uint64"),
+            "maximum": ("scatter_max", "int32 uint32 uint64"),
+            "minimum": ("scatter_min", "int32 uint32 uint64")}
+_ORDERED = {"float32": ("uint32", 1 << 31), "float64": ("uint64", 1 << 63)}
+
+
 def ufunc_at(xp, name, out, key, values):
     """``xp.<name>.at(out, key, values)``: unbuffered in-place ``out[key] op= values``."""
     if xp.__name__ == "numpy":
         getattr(xp, name).at(out, key, values)
         return
     import importlib
-    cupyx = importlib.import_module("cupyx")
-    scatter = {"add": "scatter_add", "maximum": "scatter_max", "minimum": "scatter_min"}
-    if name in scatter:
-        getattr(cupyx, scatter[name])(out, key, values)
-    else:  # CuPy has no multiply.at: reduce on the host (NumPy, reached through the array)
+    scatter, dtypes = _CUPY_AT.get(name, (None, ""))
+    if str(out.dtype) in dtypes.split():
+        getattr(importlib.import_module("cupyx"), scatter)(out, key, values)
+    elif scatter and str(out.dtype) in _ORDERED and name != "add":
+        ordered_at(xp, getattr(importlib.import_module("cupyx"), scatter), out, key, values)
+    else:  # no GPU atomics for this op/dtype: reduce on the host (NumPy, through the array)
         host = out.get()
         hkey = tuple(k.get() if isinstance(k, xp.ndarray) else k for k in key)
         hval = values.get() if isinstance(values, xp.ndarray) else values
         getattr(host.__array_namespace__(), name).at(host, hkey, hval)
         out[...] = xp.asarray(host)
+
+
+def ordered_at(xp, scatter, out, key, values):
+    """max/min scatter of floats through unsigned ints of the same order (exact integer
+    atomics instead of floating-point ones): ``scatter(uint_out, key, uint_values)``."""
+    udt, top = _ORDERED[str(out.dtype)]
+    sign = xp.asarray(top, dtype=udt)
+
+    def to_uint(a):
+        bits = xp.asarray(a, dtype=out.dtype).view(udt)
+        return xp.where(bits & sign, ~bits, bits | sign)
+
+    u = to_uint(out)
+    scatter(u, key, to_uint(values))
+    out[...] = xp.where(u & sign, u ^ sign, ~u).view(out.dtype)
 
 
 def along_dim_key(xp, index, dim):

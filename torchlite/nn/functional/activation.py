@@ -1,0 +1,494 @@
+"""Activation functions (torch.nn.functional): pointwise nonlinearities, softmax family, glu.
+
+Hot activations are fused primitives (one forward pass through ``ctx.xp``, a backward written in
+torchlite ops so double backward works): gelu, silu, softplus, the elu family, leaky_relu,
+hardtanh, softmax and log_softmax. The rest are composites whose gradients equal PyTorch's.
+"""
+import math
+import warnings
+
+from ... import _dtype
+from ..._tensor import _wrap_dim
+from ...autograd.function import Function
+from ...ops import unary as _unary
+from ...ops.binary import where as _where
+from ...ops._inplace import inplace as _inplace
+from ...ops._registry import export
+from ...ops._util import check_tensor
+
+__all__ = ["threshold", "threshold_", "relu", "relu_", "relu6", "hardtanh", "hardtanh_",
+           "leaky_relu", "leaky_relu_", "prelu", "elu", "elu_", "selu", "selu_", "celu", "celu_",
+           "gelu", "silu", "mish", "sigmoid", "tanh", "hardswish", "hardsigmoid", "softplus",
+           "softsign", "softmax", "log_softmax", "softmin", "glu", "logsigmoid", "tanhshrink",
+           "softshrink", "hardshrink"]
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_C = 0.044715
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _float_only(kernel, input):
+    """PyTorch's error for an integer input to a float-only kernel."""
+    check_tensor(kernel.split("_{")[0], input)
+    if not input.dtype.is_floating_point:
+        name = kernel.format(dev=input.device.type)
+        raise NotImplementedError(f'"{name}" not implemented for \'{input.dtype._short}\'')
+
+
+def _maybe_inplace(input, inplace, fn, *args):
+    """``fn(input, *args)``, written into ``input`` when ``inplace`` (PyTorch's inplace=True)."""
+    if inplace:
+        return _inplace(input, fn, *args)
+    return fn(input, *args)
+
+
+# ---- fused pointwise primitives ---------------------------------------------------------------
+
+class _Pointwise(Function):
+    """y = f(a; params) computed in one go through xp (float16 / bfloat16 via float32); the
+    backward ``vjp(grad, a, **params)`` is written in torchlite ops."""
+
+    raw = True
+
+    @classmethod
+    def forward(cls, ctx, a, **params):
+        xp = ctx.xp
+        half = a.dtype.itemsize == 2
+        out = cls.compute(xp, a.astype(xp.float32) if half else a, **params)
+        ctx.params = params
+        ctx.save_for_backward(a)
+        return out.astype(a.dtype, copy=False)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        a, = ctx.saved_tensors
+        return cls.vjp(grad, a, **ctx.params)
+
+
+class Gelu(_Pointwise):
+    label = "gelu(a)"
+    backward_rule = ("grad_a = grad * (Phi(a) + a * phi(a)); tanh form: derivative of "
+                     "0.5 a (1 + tanh(k (a + 0.044715 a^3)))")
+
+    @staticmethod
+    def compute(xp, a, approximate):
+        if approximate == "tanh":
+            t = a * a
+            t *= _GELU_C
+            t += 1
+            t *= a
+            t *= _SQRT_2_OVER_PI
+            xp.tanh(t, out=t)
+        else:
+            t = _unary._erf(xp, a * _SQRT_HALF)
+        t += 1
+        t *= a
+        t *= 0.5
+        return t
+
+    @staticmethod
+    def vjp(grad, a, approximate):
+        if approximate == "tanh":
+            a2 = a * a
+            t = _unary.tanh((a + a2 * a * _GELU_C) * _SQRT_2_OVER_PI)
+            inner = (1 + a2 * (3 * _GELU_C)) * _SQRT_2_OVER_PI
+            return grad * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * inner)
+        cdf = 0.5 * (1 + _unary.erf(a * _SQRT_HALF))
+        pdf = _unary.exp(a * a * -0.5) * _INV_SQRT_2PI
+        return grad * (cdf + a * pdf)
+
+
+class Silu(_Pointwise):
+    label = "a * sigmoid(a)"
+    backward_rule = "grad_a = grad * s * (1 + a * (1 - s)), s = sigmoid(a)"
+
+    @staticmethod
+    def compute(xp, a):
+        return _unary.Sigmoid.compute(xp, a) * a
+
+    @staticmethod
+    def vjp(grad, a):
+        s = _unary.sigmoid(a)
+        return grad * (s * (1 + a * (1 - s)))
+
+
+class Softplus(_Pointwise):
+    label = "log(1 + exp(beta a)) / beta"
+    backward_rule = "grad_a = grad * sigmoid(beta a) (grad where beta a > threshold)"
+
+    @staticmethod
+    def compute(xp, a, beta, threshold):
+        z = a * beta
+        soft = xp.log1p(xp.exp(-xp.abs(z)))
+        soft += xp.maximum(z, 0)
+        soft /= beta
+        return xp.where(z > threshold, a, soft)
+
+    @staticmethod
+    def vjp(grad, a, beta, threshold):
+        z = a * beta
+        return _where(z > threshold, grad, grad * _unary.sigmoid(z))
+
+
+class Elu(_Pointwise):
+    label = "scale * (a > 0 ? a : alpha * (exp(a * input_scale) - 1))"
+    backward_rule = ("grad_a = grad * scale where a > 0, else grad * scale * alpha * "
+                     "input_scale * exp(a * input_scale)")
+
+    @staticmethod
+    def compute(xp, a, alpha, scale, input_scale):
+        neg = xp.expm1(xp.minimum(a, 0) * input_scale)
+        neg *= alpha * scale
+        return xp.where(a > 0, a * scale, neg)
+
+    @staticmethod
+    def vjp(grad, a, alpha, scale, input_scale):
+        neg = _unary.exp(_unary.clamp_max(a, 0) * input_scale) * (alpha * scale * input_scale)
+        return grad * _where(a > 0, scale, neg)
+
+
+class LeakyRelu(_Pointwise):
+    label = "a > 0 ? a : slope * a"
+    backward_rule = "grad_a = grad where a > 0, else grad * slope"
+
+    @staticmethod
+    def compute(xp, a, slope):
+        return xp.where(a > 0, a, a * slope)
+
+    @staticmethod
+    def vjp(grad, a, slope):
+        return _where(a > 0, grad, grad * slope)
+
+
+class Hardtanh(_Pointwise):
+    label = "clamp(a, min_val, max_val)"
+    backward_rule = "grad_a = grad where min_val < a < max_val, else 0"
+
+    @staticmethod
+    def compute(xp, a, lo, hi):
+        return xp.clip(a, lo, hi)
+
+    @staticmethod
+    def vjp(grad, a, lo, hi):
+        return _where((a > lo).logical_and(a < hi), grad, 0.0)
+
+
+# ---- softmax family ---------------------------------------------------------------------------
+
+class Softmax(Function):
+    raw = True
+    label = "softmax(a, dim)"
+    backward_rule = "grad_a = y * (grad - sum(grad * y, dim)), y = softmax(a)"
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        xp = ctx.xp
+        e = a - a.max(axis=dim, keepdims=True)
+        xp.exp(e, out=e)
+        e /= e.sum(axis=dim, keepdims=True)
+        ctx.dim = dim
+        ctx.save_for_backward(e)
+        return e
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, = ctx.saved_tensors
+        return y * (grad - (grad * y).sum(ctx.dim, keepdim=True))
+
+
+class LogSoftmax(Function):
+    raw = True
+    label = "log_softmax(a, dim)"
+    backward_rule = "grad_a = grad - exp(y) * sum(grad, dim), y = log_softmax(a)"
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        xp = ctx.xp
+        shifted = a - a.max(axis=dim, keepdims=True)
+        shifted -= xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        ctx.dim = dim
+        ctx.save_for_backward(shifted)
+        return shifted
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, = ctx.saved_tensors
+        return grad - _unary.exp(y) * grad.sum(ctx.dim, keepdim=True)
+
+
+def _softmax_dim(name, ndim, dim, stacklevel):
+    if dim is not None:
+        return dim
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  "to include dim=X as an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _apply_softmax(fn, kernel, input, dim, dtype):
+    """Run Softmax / LogSoftmax over ``dim`` (after a cast to ``dtype``); 0-d as 1-element."""
+    check_tensor(kernel, input)
+    if dtype is not None:
+        input = input.to(dtype)
+    ndim = input.ndim
+    d = _wrap_dim(int(dim), max(ndim, 1))
+    if not input.dtype.is_floating_point:
+        which = "_lastdim" if d == max(ndim - 1, 0) else ""
+        raise NotImplementedError(f'"{kernel}{which}_kernel_impl" not implemented for '
+                                  f"'{input.dtype._short}'")
+    if ndim == 0:
+        return fn.apply(input.reshape(1), dim=0).reshape(())
+    return fn.apply(input, dim=d)
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """exp(x) / sum(exp(x)) along ``dim`` (one fused, max-shifted primitive)."""
+    dim = _softmax_dim("softmax", input.dim(), dim, _stacklevel)
+    return _apply_softmax(Softmax, "softmax", input, dim, dtype)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-x) along ``dim``."""
+    dim = _softmax_dim("softmin", input.dim(), dim, _stacklevel)
+    if dtype is not None:
+        input = input.to(dtype)
+    return _apply_softmax(Softmax, "softmax", -input, dim, None)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """log(softmax(x)) along ``dim``: one stable primitive (x - max - log(sum(exp(x - max))))."""
+    dim = _softmax_dim("log_softmax", input.dim(), dim, _stacklevel)
+    return _apply_softmax(LogSoftmax, "log_softmax", input, dim, dtype)
+
+
+@export(name="softmax")
+def _softmax_op(input, dim, dtype=None):
+    """torch.softmax / Tensor.softmax (``dim`` required)."""
+    return _apply_softmax(Softmax, "softmax", input, dim, dtype)
+
+
+@export(name="log_softmax")
+def _log_softmax_op(input, dim, dtype=None):
+    """torch.log_softmax / Tensor.log_softmax (``dim`` required)."""
+    return _apply_softmax(LogSoftmax, "log_softmax", input, dim, dtype)
+
+
+# ---- the public functions ---------------------------------------------------------------------
+
+def _threshold(input, threshold, value):
+    return _where(input > threshold, input, value)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """``value`` where input <= threshold, else input."""
+    return _maybe_inplace(input, inplace, _threshold, threshold, value)
+
+
+def threshold_(input, threshold, value):
+    return _inplace(input, _threshold, threshold, value)
+
+
+def relu(input, inplace=False):
+    """max(x, 0)."""
+    return _unary.relu_(input) if inplace else _unary.relu(input)
+
+
+def relu_(input):
+    return _unary.relu_(input)
+
+
+def _hardtanh(input, min_val, max_val):
+    return Hardtanh.apply(input, lo=min_val, hi=max_val)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """clamp(x, min_val, max_val) with zero gradient at and beyond the bounds."""
+    check_tensor("hardtanh", input)
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _maybe_inplace(input, inplace, _hardtanh, min_val, max_val)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def _leaky_relu(input, negative_slope):
+    return LeakyRelu.apply(input, slope=negative_slope)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x where x > 0, else negative_slope * x."""
+    _float_only("leaky_relu_{dev}", input)
+    return _maybe_inplace(input, inplace, _leaky_relu, negative_slope)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def prelu(input, weight):
+    """leaky_relu with a learned slope per channel (dim 1) or one shared slope."""
+    _float_only("prelu_{dev}", input)
+    n = weight.numel()
+    if n != 1:
+        channels = input.shape[1] if input.ndim >= 2 else 1
+        if n != channels:
+            raise RuntimeError("Mismatch of parameter numbers and input channel size. Found "
+                               f"parameter numbers = {n} and channel size = {channels}.")
+        if input.ndim >= 2:
+            weight = weight.reshape((n,) + (1,) * (input.ndim - 2))
+    return _where(input > 0, input, weight * input)
+
+
+def _elu(input, alpha, scale, input_scale):
+    return Elu.apply(input, alpha=alpha, scale=scale, input_scale=input_scale)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x where x > 0, else alpha * (exp(x) - 1)."""
+    _float_only("elu_{dev}", input)
+    return _maybe_inplace(input, inplace, _elu, alpha, 1.0, 1.0)
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, inplace=True)
+
+
+def selu(input, inplace=False):
+    """scale * elu(x, alpha) with the self-normalising constants."""
+    _float_only("elu_{dev}", input)
+    return _maybe_inplace(input, inplace, _elu, _SELU_ALPHA, _SELU_SCALE, 1.0)
+
+
+def selu_(input):
+    return selu(input, inplace=True)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+    _float_only("elu_{dev}", input)
+    return _maybe_inplace(input, inplace, _elu, alpha, 1.0, 1.0 / alpha)
+
+
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, inplace=True)
+
+
+def gelu(input, approximate="none"):
+    """x * Phi(x) (erf form) or its tanh approximation."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    _float_only("GeluKernelImpl", input)
+    return Gelu.apply(input, approximate=approximate)
+
+
+def _silu(input):
+    return Silu.apply(input)
+
+
+def silu(input, inplace=False):
+    """x * sigmoid(x)."""
+    _float_only("silu_{dev}", input)
+    return _maybe_inplace(input, inplace, _silu)
+
+
+def _softplus(input, beta, threshold):
+    return Softplus.apply(input, beta=beta, threshold=threshold)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta x)) / beta, linear where beta x > threshold."""
+    _float_only("softplus_{dev}", input)
+    return _softplus(input, beta, threshold)
+
+
+def _mish(input):
+    return input * _unary.tanh(_softplus(input, 1.0, 20.0))
+
+
+def mish(input, inplace=False):
+    """x * tanh(softplus(x))."""
+    _float_only("mish_{dev}", input)
+    return _maybe_inplace(input, inplace, _mish)
+
+
+def sigmoid(input):
+    return _unary.sigmoid(input)
+
+
+def tanh(input):
+    return _unary.tanh(input)
+
+
+def _hardsigmoid(input):
+    return _hardtanh(input + 3, 0.0, 6.0) / 6
+
+
+def hardsigmoid(input, inplace=False):
+    """relu6(x + 3) / 6."""
+    _float_only("hardsigmoid_{dev}", input)
+    return _maybe_inplace(input, inplace, _hardsigmoid)
+
+
+def _hardswish(input):
+    return input * _hardsigmoid(input)
+
+
+def hardswish(input, inplace=False):
+    """x * relu6(x + 3) / 6."""
+    _float_only("hardswish_{dev}", input)
+    return _maybe_inplace(input, inplace, _hardswish)
+
+
+def softsign(input):
+    """x / (1 + |x|)."""
+    return input / (_unary.abs(input) + 1)
+
+
+def logsigmoid(input):
+    """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
+    _float_only("log_sigmoid_{dev}", input)
+    return -_softplus(-input, 1.0, math.inf)
+
+
+def tanhshrink(input):
+    """x - tanh(x)."""
+    return input - _unary.tanh(input)
+
+
+def _check_lambda(input, lambd):
+    if lambd < 0:
+        info = _dtype.finfo(input.dtype)
+        raise RuntimeError(f"lambda must be in range [0, {info.max:g}] for input dtype "
+                           f"{input.dtype._short}, but found {lambd:g}")
+
+
+def softshrink(input, lambd=0.5):
+    """x - lambd where x > lambd, x + lambd where x < -lambd, else 0."""
+    _check_lambda(input, lambd)
+    return input - _unary.clamp(input, -lambd, lambd)
+
+
+def hardshrink(input, lambd=0.5):
+    """x where |x| > lambd, else 0."""
+    return _where(_unary.abs(input) > lambd, input, 0.0)
+
+
+def glu(input, dim=-1):
+    """a * sigmoid(b) where a, b are the halves of ``input`` along ``dim``."""
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = _wrap_dim(dim, input.ndim)
+    if input.shape[d] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size "
+                           f"{input.shape[d]}")
+    a, b = input.chunk(2, d)
+    return a * _unary.sigmoid(b)

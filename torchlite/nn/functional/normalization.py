@@ -1,0 +1,241 @@
+"""Normalization (torch.nn.functional): batch_norm, layer_norm, group_norm, instance_norm,
+rms_norm, normalize.
+
+batch, layer, group and instance norm share one fused primitive, ``NormAffine``: standardise
+over some axes, then scale and shift. Its mean and 1/std are extra outputs (as in PyTorch's
+native_layer_norm), so the backward reuses them and stays differentiable for double backward.
+"""
+import math
+
+from ... import _dtype
+from ...autograd.function import Function
+from ...autograd.grad_mode import no_grad
+from ...ops._util import check_tensor
+
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "normalize"]
+
+
+class NormAffine(Function):
+    """(x - mean) / sqrt(var + eps) over ``axes`` (biased var), times weight, plus bias.
+
+    Outputs: y, then xhat (only with weight or bias), mean and rstd (keepdims shapes)."""
+
+    raw = True
+    label = "(a - mean) / sqrt(var + eps) * w + b"
+    backward_rule = ("g = grad * w; grad_a = rstd * (g - mean(g) - xhat * mean(g * xhat)); "
+                     "grad_w = sum(grad * xhat); grad_b = sum(grad)")
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, axes, eps):
+        xp = ctx.xp
+        dtype = x.dtype
+        if dtype.itemsize == 2:
+            x = x.astype(xp.float32)
+        mean = x.mean(axis=axes, keepdims=True)
+        xhat = x - mean
+        sq = xhat * xhat
+        rstd = sq.mean(axis=axes, keepdims=True)
+        del sq
+        rstd += eps
+        xp.sqrt(rstd, out=rstd)
+        xp.reciprocal(rstd, out=rstd)
+        xhat *= rstd
+        ctx.axes = axes
+        ctx.count = x.size // max(mean.size, 1)
+        ctx.affine = weight is not None or bias is not None
+        ctx.set_materialize_grads(False)
+        xhat, mean, rstd = (a.astype(dtype, copy=False) for a in (xhat, mean, rstd))
+        if not ctx.affine:
+            ctx.save_for_backward(xhat, weight, mean, rstd)
+            return xhat, mean, rstd
+        if weight is None:
+            out = xhat + bias
+        else:
+            out = xhat * weight
+            if bias is not None:
+                out += bias
+        ctx.save_for_backward(xhat, weight, mean, rstd)
+        return out, xhat, mean, rstd
+
+    @staticmethod
+    def backward(ctx, *grads):
+        xhat, weight, mean, rstd = ctx.saved_tensors
+        if ctx.affine:
+            g_out, g_xhat, g_mean, g_rstd = grads
+        else:
+            g_out, g_mean, g_rstd = grads
+            g_xhat = None
+        axes, n = ctx.axes, ctx.count
+        need_x, need_w, need_b = ctx.needs_input_grad
+        gx = gw = gb = None
+        if need_x:
+            gh = g_out if (g_out is None or weight is None) else g_out * weight
+            if g_xhat is not None:
+                gh = g_xhat if gh is None else gh + g_xhat
+            if gh is not None:
+                gx = rstd * (gh - gh.mean(axes, keepdim=True)
+                             - xhat * (gh * xhat).mean(axes, keepdim=True))
+            if g_mean is not None:
+                term = (g_mean / n).expand_as(xhat)
+                gx = term if gx is None else gx + term
+            if g_rstd is not None:
+                term = g_rstd * (rstd * rstd) * xhat * (-1.0 / n)
+                gx = term if gx is None else gx + term
+        if g_out is not None:
+            gw = g_out * xhat if need_w else None
+            gb = g_out if need_b else None
+        return gx, gw, gb
+
+
+def _norm_affine(input, weight, bias, axes, eps):
+    """The normalised output and the (mean, rstd) tensors of NormAffine."""
+    outs = NormAffine.apply(input, weight, bias, axes=axes, eps=eps)
+    return outs[0], outs[-2], outs[-1]
+
+
+def _channel_shape(t, ndim):
+    """A per-channel (dim 1) tensor shaped to broadcast over an ``ndim``-D input."""
+    if t is None or ndim <= 2:
+        return t
+    return t.reshape((-1,) + (1,) * (ndim - 2))
+
+
+def _update_running(running_mean, running_var, mean, rstd, eps, n, momentum):
+    """running = (1 - momentum) * running + momentum * batch stat (unbiased variance)."""
+    with no_grad():
+        var = (rstd * rstd).reciprocal() - eps
+        unbiased = var * (n / (n - 1)) if n > 1 else var
+        running_mean.mul_(1 - momentum).add_(mean.reshape(running_mean.shape), alpha=momentum)
+        running_var.mul_(1 - momentum).add_(unbiased.reshape(running_var.shape),
+                                            alpha=momentum)
+
+
+def _size_repr(t):
+    return f"torch.Size({list(t.shape)})"
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-05):
+    """Normalise each channel (dim 1) by batch statistics (training; running stats updated
+    with ``momentum``) or by the running statistics (evaluation)."""
+    check_tensor("batch_norm", input)
+    ndim = input.ndim
+    if training:
+        count = input.numel() // input.shape[1]
+        if count == 1:
+            raise ValueError("Expected more than 1 value per channel when training, got input "
+                             f"size {_size_repr(input)}")
+        axes = (0,) + tuple(range(2, ndim))
+        out, mean, rstd = _norm_affine(input, _channel_shape(weight, ndim),
+                                       _channel_shape(bias, ndim), axes, eps)
+        if running_mean is not None and running_var is not None:
+            _update_running(running_mean, running_var, mean, rstd, eps, count, momentum)
+        return out
+    if running_mean is None:
+        raise RuntimeError("running_mean must be defined in evaluation mode")
+    if running_var is None:
+        raise RuntimeError("running_var must be defined in evaluation mode")
+    scale = (running_var + eps).rsqrt()
+    if weight is not None:
+        scale = scale * weight
+    shift = -running_mean * scale
+    if bias is not None:
+        shift = shift + bias
+    return input * _channel_shape(scale, ndim) + _channel_shape(shift, ndim)
+
+
+def _check_normalized_shape(input, normalized_shape, star):
+    shape = tuple(normalized_shape)
+    if len(shape) > input.ndim or tuple(input.shape[input.ndim - len(shape):]) != shape:
+        dims = ", ".join(str(s) for s in shape)
+        raise RuntimeError(f"Given normalized_shape=[{dims}], expected input with shape "
+                           f"[{star}{dims}], but got input of size{list(input.shape)}")
+    return tuple(range(input.ndim - len(shape), input.ndim))
+
+
+def _normalized_shape(normalized_shape):
+    if isinstance(normalized_shape, int):
+        return (normalized_shape,)
+    return tuple(normalized_shape)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
+    """Normalise over the trailing ``normalized_shape`` dims (one fused primitive)."""
+    check_tensor("layer_norm", input)
+    shape = _normalized_shape(normalized_shape)
+    axes = _check_normalized_shape(input, shape, "*, ")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError('"LayerNormKernelImpl" not implemented for '
+                                  f"'{input.dtype._short}'")
+    return _norm_affine(input, weight, bias, axes, eps)[0]
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
+    """Normalise each group of ``C / num_groups`` channels (with their spatial dims)."""
+    check_tensor("group_norm", input)
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{input.ndim}")
+    n, c = input.shape[0], input.shape[1]
+    if c % num_groups:
+        raise RuntimeError("Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {list(input.shape)} and "
+                           f"num_groups={num_groups}")
+    grouped = input.reshape(n, num_groups, -1)
+    out = _norm_affine(grouped, None, None, (2,), eps)[0].reshape(input.shape)
+    return _affine(out, weight, bias)
+
+
+def _affine(out, weight, bias):
+    ndim = out.ndim
+    if weight is not None:
+        out = out * _channel_shape(weight, ndim)
+    if bias is not None:
+        out = out + _channel_shape(bias, ndim)
+    return out
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-05):
+    """Normalise each (sample, channel) over its spatial dims."""
+    check_tensor("instance_norm", input)
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    spatial = math.prod(input.shape[2:])
+    if spatial == 1:
+        raise ValueError("Expected more than 1 spatial element when training, got input size "
+                         f"{_size_repr(input)}")
+    axes = tuple(range(2, input.ndim))
+    out, mean, rstd = _norm_affine(input, None, None, axes, eps)
+    if running_mean is not None and running_var is not None:
+        _update_running(running_mean, running_var, mean.mean(0), _mean_rstd(rstd, eps),
+                        eps, spatial, momentum)
+    return _affine(out, weight, bias)
+
+
+def _mean_rstd(rstd, eps):
+    """The rstd whose variance is the mean (over the batch) of the per-instance variances;
+    with the unbiasing of _update_running this gives PyTorch's instance_norm running_var."""
+    with no_grad():
+        var = ((rstd * rstd).reciprocal() - eps).mean(0)
+        return (var + eps).rsqrt()
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x^2) + eps) over the trailing dims, times weight; eps None: finfo eps."""
+    check_tensor("rms_norm", input)
+    shape = _normalized_shape(normalized_shape)
+    axes = _check_normalized_shape(input, shape, "*")
+    if eps is None:
+        eps = _dtype.finfo(input.dtype).eps
+    out = input * ((input * input).mean(axes, keepdim=True) + eps).rsqrt()
+    return out if weight is None else out * weight
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """input / max(||input||_p, eps) along ``dim``."""
+    denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    if out is None:
+        return input / denom
+    with no_grad():
+        return out.copy_(input / denom)

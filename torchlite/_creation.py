@@ -97,8 +97,8 @@ def _scan(data, shape, depth, kinds):
 def _infer_dtype(kinds):
     """PyTorch's dtype for Python data: bool < int64 < default float < default complex."""
     result = None
-    for d in sorted(kinds, key=lambda t: -t.category):
-        result = d if result is None else _dtype._combine_categories(result, d)
+    for d in kinds:
+        result = d if result is None else _dtype.promote_types(result, d)
     return result if result is not None else _dtype.get_default_dtype()
 
 

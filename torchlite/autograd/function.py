@@ -13,6 +13,8 @@ import re
 import traceback
 import weakref
 
+import numpy as np
+
 from .. import _dtype
 from .._tensor import Tensor, _make
 from .grad_mode import STATE
@@ -110,6 +112,7 @@ class Function(Node):
     differentiable = True    # False: outputs never require grad (comparisons, argmax, ...)
     is_view = False          # output shares memory with input 0 (reshape, transpose, ...)
     changes_device = False   # forward sets ctx.out_device (only the device-transfer op)
+    wrap_int_scalars = True  # out-of-range Python ints wrap to the integer dtype (not for pow)
     promote = None           # None | "promote" (common dtype) | "float" (promote, then >= float)
     label = None             # short display text, e.g. "a * b"
     backward_rule = ""       # the gradient formula as text, for the debugger and teaching
@@ -390,8 +393,13 @@ def _promote(cls, args, arrays):
         target = _dtype.get_default_dtype()
     npd = target.np
     for i, a in enumerate(args):
-        if isinstance(a, Tensor) and arrays[i].dtype != npd:
-            arrays[i] = arrays[i].astype(npd)
+        if isinstance(a, Tensor):
+            if arrays[i].dtype != npd:
+                arrays[i] = arrays[i].astype(npd)
+        elif type(a) is int and npd.kind in "iu" and cls.wrap_int_scalars:
+            info = np.iinfo(npd)
+            if not info.min <= a <= info.max:  # wraps around, as PyTorch's C++ cast does
+                arrays[i] = npd.type((a - info.min) % (info.max - info.min + 1) + info.min)
 
 
 def _link_view(base, outputs, cls, extra_args, params):

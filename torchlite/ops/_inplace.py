@@ -39,6 +39,9 @@ def _check_multi_output_view(t):
 
 
 def _check_cast(result, self):
+    if result._data.shape != self._data.shape:
+        raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the "
+                           f"broadcast shape {list(result._data.shape)}")
     if not _dtype.can_cast(result.dtype, self.dtype):
         raise RuntimeError(f"result type {result.dtype._short} can't be cast to the desired "
                            f"output type {self.dtype._short}")
@@ -93,7 +96,9 @@ def inplace(self, fn, *args, **kwargs):
 
 
 def _rebase(t, result):
-    """Give ``t`` the autograd history of ``result`` (same value, already written into ``t``)."""
+    """Give ``t`` the autograd history of ``result`` (same value, already written into ``t``).
+    A result outside autograd leaves ``t``'s history as it was, as PyTorch does for its
+    non-differentiable in-place ops (logical_and_, ...)."""
     if not result._requires_grad:
         return
     t._requires_grad = True

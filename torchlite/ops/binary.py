@@ -296,6 +296,7 @@ def _scalar_log(x):
 class Pow(Function):
     raw = True
     promote = "promote"
+    wrap_int_scalars = False  # int ** negative int raises, as in PyTorch
     label = "a ** b"
     backward_rule = ("grad_a = grad * b * a ** (b - 1) (0 where b == 0); "
                      "grad_b = grad * a ** b * log(a) (0 where a == 0 and b >= 0)")

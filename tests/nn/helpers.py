@@ -61,3 +61,61 @@ def copy_weights(src, dst):
                                  f"{tuple(target.shape)}")
             target.copy_(converted)
     return dst
+
+
+def outcome(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` made comparable across libraries: tensors become
+    (kind, dtype, shape, values), exceptions become ("raised", type name, message)."""
+    try:
+        return normalize(fn(*args, **kwargs))
+    except Exception as ex:  # the exception IS the result being compared
+        return ("raised", type(ex).__name__, str(ex))
+
+
+def normalize(x):
+    """A library-neutral form of ``x`` (nested containers of tensors, sizes, dtypes, ...)."""
+    if isinstance(x, (torch.Tensor, torchlite.Tensor)):
+        kind = "param" if isinstance(x, (torch.nn.Parameter, torchlite.nn.Parameter)) else "tensor"
+        values = x.detach().cpu().float().numpy() if _is_bf16(x.dtype) else \
+            x.detach().cpu().numpy()
+        return (kind, str(x.dtype), tuple(x.shape), x.requires_grad, values.tolist())
+    if isinstance(x, (torch.Size, torchlite.Size)):
+        return ("size", tuple(x))
+    if isinstance(x, (torch.dtype, torchlite.dtype)):
+        return ("dtype", str(x))
+    if isinstance(x, (torch.device, torchlite.device)):
+        return ("device", str(x))
+    if isinstance(x, dict):
+        return (type(x).__name__ if type(x).__name__ in ("dict", "OrderedDict") else "dict",
+                [(normalize(k), normalize(v)) for k, v in x.items()])
+    if isinstance(x, tuple) and hasattr(x, "_fields"):
+        return ("namedtuple", type(x).__name__, tuple(normalize(v) for v in x))
+    if isinstance(x, (list, tuple)):
+        return (type(x).__name__, [normalize(v) for v in x])
+    if isinstance(x, (torch.nn.Module, torchlite.nn.Module)):
+        return ("module", type(x).__name__)
+    return x
+
+
+def same_program(program, rtol=0.0, atol=0.0):
+    """Run ``program(lib)`` with torch and with torchlite and assert the outcomes agree.
+
+    Numbers inside tensors compare with ``rtol``/``atol`` (exactly by default).
+    """
+    theirs = outcome(program, torch)
+    ours = outcome(program, torchlite)
+    _assert_same(ours, theirs, rtol, atol, "result")
+    return ours
+
+
+def _assert_same(ours, theirs, rtol, atol, path):
+    if isinstance(theirs, float) and isinstance(ours, float):
+        np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=atol, err_msg=path)
+        return
+    if isinstance(theirs, (list, tuple)) and isinstance(ours, (list, tuple)) \
+            and type(ours) is type(theirs):
+        assert len(ours) == len(theirs), f"{path}: {ours!r} != {theirs!r}"
+        for i, (a, b) in enumerate(zip(ours, theirs)):
+            _assert_same(a, b, rtol, atol, f"{path}[{i}]")
+        return
+    assert ours == theirs, f"{path}: torchlite {ours!r} != torch {theirs!r}"

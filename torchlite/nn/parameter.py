@@ -1,9 +1,12 @@
-"""Parameter: a leaf Tensor that a Module registers as one of its parameters."""
+"""Parameter and Buffer: the tensor kinds a Module registers (``torch.nn.Parameter``/``Buffer``)."""
+from collections import OrderedDict
+
 from .._tensor import Tensor, _make
 
 
 class Parameter(Tensor):
-    """``nn.Parameter(data, requires_grad=True)``: shares ``data``'s memory, prints as PyTorch."""
+    """``nn.Parameter(data, requires_grad=True)``: a leaf sharing ``data``'s memory, that a Module
+    registers as a parameter when assigned as an attribute."""
 
     _is_param = True
 
@@ -12,8 +15,7 @@ class Parameter(Tensor):
             from .._creation import empty
             data = empty(0)
         if not isinstance(data, Tensor):
-            raise TypeError(f"Parameter(): argument 'data' must be Tensor, not "
-                            f"{type(data).__name__}")
+            data.detach()  # PyTorch's error for non-tensors: "'list' object has no attribute ..."
         p = object.__new__(cls)
         p._data = data._data
         p._device = data._device
@@ -25,30 +27,38 @@ class Parameter(Tensor):
         pass
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild_parameter, (_make(self._data, self._device), self._requires_grad))
+        return (_rebuild_parameter, (_make(self._data, self._device), self._requires_grad,
+                                     OrderedDict()))
 
     def __deepcopy__(self, memo):
+        """A new Parameter with a copy of the data; like PyTorch, ``.grad`` is not copied."""
         if id(self) in memo:
             return memo[id(self)]
-        result = Parameter(_make(self._data.copy(), self._device), self._requires_grad)
-        if self._grad is not None:
-            result._grad = self._grad.__deepcopy__(memo)
+        result = type(self)(_make(self._data.copy(), self._device), self._requires_grad)
         memo[id(self)] = result
         return result
 
 
-def _rebuild_parameter(data, requires_grad):
+def _rebuild_parameter(data, requires_grad, backward_hooks=None):
     return Parameter(data, requires_grad)
 
 
-class Buffer(Tensor):
-    """``nn.Buffer(data, persistent=True)``: marks a tensor to be registered as a buffer."""
+class _BufferMeta(type):
+    """``isinstance(t, Buffer)`` is true for tensors made by ``Buffer(...)`` (as in PyTorch)."""
 
-    def __new__(cls, data, *, persistent=True):
-        b = object.__new__(cls)
-        b._data, b._device, b._vc = data._data, data._device, data._vc
-        b.persistent = persistent
-        return b
+    def __instancecheck__(cls, instance):
+        return isinstance(instance, Tensor) and getattr(instance, "_is_buffer", False)
 
-    def __init__(self, data, *, persistent=True):
-        pass
+
+class Buffer(Tensor, metaclass=_BufferMeta):
+    """``nn.Buffer(data, persistent=True)``: a plain tensor marked to be registered as a buffer
+    when assigned to a Module attribute (``persistent=False`` keeps it out of state_dict)."""
+
+    def __new__(cls, data=None, *, persistent=True):
+        if data is None:
+            from .._creation import empty
+            data = empty(0)
+        t = data.detach().requires_grad_(data.requires_grad)
+        t.persistent = persistent
+        t._is_buffer = True
+        return t

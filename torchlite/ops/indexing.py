@@ -11,7 +11,8 @@ import warnings
 
 from .._tensor import Tensor, _make, _wrap_dim
 from ..autograd.function import Function
-from ._inplace import inplace
+from ..autograd.grad_mode import STATE
+from ._inplace import inplace, write
 from ._registry import export, method
 from ._util import check_tensor
 
@@ -173,6 +174,9 @@ def parse_key(t, key, scalar_ints=True):
     ``stages`` is one key, or two where ints meet advanced indices: PyTorch selects the ints
     first (a basic view), then applies the advanced indices to the rest (NumPy would treat the
     ints as advanced indices too and place the result dims elsewhere)."""
+    fast = _plain_key(t._data.shape, key)
+    if fast is not None:
+        return fast
     items = [_convert(t, k, scalar_ints) for k in _as_tuple(key)]
     elems = tuple(k for k, _ in items)
     copies = any(c for _, c in items)
@@ -202,6 +206,27 @@ def parse_key(t, key, scalar_ints=True):
     if advanced and any(type(k) is int for k in elems):
         return (_basic_stage(elems), _advanced_stage(t._device.xp, elems)), copies
     return (elems,), copies
+
+
+def _plain_slice(k):
+    return type(k) is slice and (k.start is None or type(k.start) is int) and (
+        k.stop is None or type(k.stop) is int) and (
+        k.step is None or (type(k.step) is int and k.step > 0))
+
+
+def _plain_key(shape, key):
+    """The parsed form of the common key made of in-range ints and plain slices, or None
+    (anything else, errors included, takes the full path)."""
+    items = key if type(key) is tuple else (key,)
+    if len(items) > len(shape):
+        return None
+    for n, k in zip(shape, items):
+        if type(k) is int:
+            if not -n <= k < n:
+                return None
+        elif not _plain_slice(k):
+            return None
+    return (items + (Ellipsis,),), False
 
 
 def _is_advanced(k):
@@ -459,8 +484,26 @@ def _setitem(self, key, value):
     key = parse_key(self, key)
     value = fit_value(self, key, value)
     stages = key[0]
+    if not (STATE.enabled and (self._requires_grad or getattr(value, "_requires_grad", False))):
+        _write_region(self, stages, value)
+        return
     target = IndexView.apply(self, key=stages[0]) if len(stages) == 2 else self
     inplace(target, lambda old, v: IndexPut.apply(old, v, key=stages[-1]), value)
+
+
+def _write_region(self, stages, value):
+    """``self[key] = value`` outside autograd: written in place (what ``inplace`` does with
+    no graph to record, without computing the whole new tensor first), version bumped."""
+    region = self._data
+    if not getattr(region.flags, "writeable", True):
+        write(self, region)  # raises PyTorch's error for expanded (overlapping) memory
+    for stage in stages[:-1]:
+        region = region[stage]
+    if isinstance(value, Tensor):
+        value = value._data if value._device is self._device else \
+            self._device.xp.asarray(value._host())
+    region[stages[-1]] = value
+    self._vc[0] += 1
 
 
 # ---- index_* -----------------------------------------------------------------------------------

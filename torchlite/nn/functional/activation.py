@@ -292,11 +292,11 @@ def threshold_(input, threshold, value):
 
 def relu(input, inplace=False):
     """max(x, 0)."""
-    return _unary.relu_(input) if inplace else _unary.relu(input)
+    return input.relu_() if inplace else _unary.relu(input)
 
 
 def relu_(input):
-    return _unary.relu_(input)
+    return input.relu_()
 
 
 def _hardtanh(input, min_val, max_val):

@@ -56,3 +56,4 @@ def result_type(tensor1, tensor2):
     return _dtype.result_type_of((tensor1, tensor2))
 from . import linalg  # noqa: E402  (torch.linalg namespace)
 from . import nn  # noqa: E402
+from . import utils  # noqa: E402  (torch.utils.data)

@@ -7,7 +7,7 @@ backward works.
 import math
 
 from ..._creation import full, zeros
-from ..._tensor import _make
+from ..._tensor import Tensor, _make
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
 from ...ops._util import check_tensor
@@ -50,12 +50,12 @@ class Embedding(Function):
 class EmbeddingBackward(Function):
     raw = True
     label = "scatter_add(zeros, indices, grad)"
-    backward_rule = "grad_grad = grad_weight_grad[indices] (0 at padding_idx)"
+    backward_rule = "grad_grad = grad_weight_grad[indices] (0 at padding_idx, not rescaled)"
 
     @staticmethod
     def forward(ctx, grad, indices, num_weights, padding_idx, scale_grad_by_freq):
         xp = ctx.xp
-        ctx.params = (padding_idx, scale_grad_by_freq)
+        ctx.padding_idx = padding_idx
         ctx.save_for_backward(indices)
         factor = _row_factor(xp, indices, num_weights, padding_idx, scale_grad_by_freq,
                              grad.dtype)
@@ -69,13 +69,11 @@ class EmbeddingBackward(Function):
     @staticmethod
     def backward(ctx, grad_weight_grad):
         indices, = ctx.saved_tensors
-        padding_idx, scale = ctx.params
+        padding_idx = ctx.padding_idx
         out = Embedding.apply(grad_weight_grad, indices)
-        xp = indices.device.xp
-        factor = _row_factor(xp, indices._data, grad_weight_grad.shape[0], padding_idx, scale,
-                             grad_weight_grad._data.dtype)
-        if factor is not None:
-            out = out * _make(factor, indices.device)
+        if padding_idx is not None:  # PyTorch's double backward masks padding, never scales
+            keep = indices._data != padding_idx
+            out = out * _make(keep[..., None].astype(out._data.dtype), indices.device)
         return out, None
 
 
@@ -122,13 +120,17 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
                            scale_grad_by_freq=scale_grad_by_freq)
 
 
+def _type_repr(obj):
+    return "<class 'torch.Tensor'>" if isinstance(obj, Tensor) else str(type(obj))
+
+
 def _bag_layout(input, offsets, include_last_offset):
     """(flat indices, bag id per index, number of bags) with PyTorch's argument checks."""
     if input.ndim == 2:
         if offsets is not None:
             raise ValueError("if input is 2D, then offsets has to be None, as input is treated "
                              "is a mini-batch of fixed length sequences. However, found offsets "
-                             f"of type {offsets.type()}")
+                             f"of type {_type_repr(offsets)}")
         bags, length = input.shape
         xp = input.device.xp
         bag = xp.repeat(xp.arange(bags), length)

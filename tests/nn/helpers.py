@@ -65,11 +65,12 @@ def copy_weights(src, dst):
 
 def outcome(fn, *args, **kwargs):
     """``fn(*args, **kwargs)`` made comparable across libraries: tensors become
-    (kind, dtype, shape, values), exceptions become ("raised", type name, message)."""
+    (kind, dtype, shape, values), exceptions become ("raised", type name, message) with the
+    package name read as "torch" (class paths in messages name the library)."""
     try:
         return normalize(fn(*args, **kwargs))
     except Exception as ex:  # the exception IS the result being compared
-        return ("raised", type(ex).__name__, str(ex))
+        return ("raised", type(ex).__name__, str(ex).replace("torchlite", "torch"))
 
 
 def normalize(x):

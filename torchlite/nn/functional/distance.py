@@ -34,5 +34,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """||x1 - x2 + eps||_p along the last dim."""
     check_tensor("pairwise_distance", x1)
+    check_tensor("pairwise_distance", x2, 2, "x2")
+    _broadcast(x1.shape, x2.shape)
     dim = max(x1.ndim, x2.ndim, 1) - 1
     return (x1 - x2 + eps).norm(p, dim, keepdim=keepdim)

@@ -217,3 +217,15 @@ def test_same_values_as_torch_for_exact_formula():
     # eye_ then mul through to_torch: checks the tensor round-trip used by other nn tests
     t = init.eye_(torchlite.empty(3, 3))
     assert torch.equal(to_torch(t), torch.eye(3))
+
+
+@pytest.mark.skipif(not torchlite.cuda.is_available(), reason="no CUDA device")
+@pytest.mark.parametrize("name, kwargs", [("kaiming_uniform_", {"a": math.sqrt(5)}),
+                                          ("xavier_normal_", {}), ("trunc_normal_", {}),
+                                          ("orthogonal_", {}), ("eye_", {}), ("zeros_", {})])
+def test_init_on_cuda(name, kwargs):
+    t = torchlite.nn.Parameter(torchlite.empty(64, 32, device="cuda"))
+    assert getattr(init, name)(t, **kwargs) is t
+    assert t.is_cuda and t.is_leaf and t.grad_fn is None
+    ref = getattr(torch.nn.init, name)(torch.empty(64, 32), **kwargs)
+    assert abs(float(t.std()) - float(ref.std())) < 0.2 * float(ref.std()) + 1e-6

@@ -834,3 +834,194 @@ def test_copy_weights_helper_both_ways():
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=k)
     copy_weights(classes(torchlite).Net(), net_t)
     assert float(net_t.scale) == 2.0
+
+
+# ---- more of the protocol ------------------------------------------------------------------
+
+def _module_hooks(lib):
+    return lib.nn.modules.module
+
+
+def test_global_hooks():
+    def program(lib):
+        mm = _module_hooks(lib)
+        net = lib.nn.Sequential(classes(lib).Leaf(3, 2))
+        log = []
+        handles = [
+            mm.register_module_forward_pre_hook(lambda m, a: log.append(("pre", type(m)
+                                                                          .__name__))),
+            mm.register_module_forward_hook(lambda m, a, o: log.append(("fwd", type(m)
+                                                                         .__name__))),
+            mm.register_module_full_backward_hook(
+                lambda m, gi, go: log.append(("bwd", type(m).__name__, go))),
+            mm.register_module_full_backward_pre_hook(
+                lambda m, go: log.append(("bpre", type(m).__name__))),
+        ]
+        try:
+            x = lib.ones(1, 3, requires_grad=True)
+            net(x).sum().backward()
+        finally:
+            for h in handles:
+                h.remove()
+        net(lib.ones(1, 3))
+        return log
+    same_program(program)
+
+
+def test_registration_hooks():
+    def program(lib):
+        mm = _module_hooks(lib)
+        log = []
+        handles = [
+            mm.register_module_parameter_registration_hook(
+                lambda m, n, p: log.append(("param", n))),
+            mm.register_module_buffer_registration_hook(lambda m, n, b: log.append(("buf", n))),
+            mm.register_module_module_registration_hook(lambda m, n, c: log.append(("mod", n))),
+        ]
+        try:
+            classes(lib).Net()
+        finally:
+            for h in handles:
+                h.remove()
+        return log
+    same_program(program)
+
+
+def test_set_submodule():
+    def program(lib):
+        net = classes(lib).Net()
+        out = [outcome(lambda: net.set_submodule("first", lib.nn.Module())),
+               outcome(lambda: net.set_submodule("second.new", lib.nn.Module())),
+               outcome(lambda: net.set_submodule("second.other", lib.nn.Module(), strict=True)),
+               outcome(lambda: net.set_submodule("", lib.nn.Module())),
+               outcome(lambda: net.set_submodule("first", 3)),
+               outcome(lambda: net.set_submodule("scale", lib.nn.Module())),
+               outcome(lambda: net.set_submodule("nope.x", lib.nn.Module()))]
+        return out, names(net.named_modules())
+    same_program(program)
+
+
+def test_state_dict_pre_and_load_post_hooks():
+    def program(lib):
+        net = classes(lib).Net()
+        log = []
+        net.first.register_state_dict_pre_hook(lambda m, prefix, keep: log.append((prefix, keep)))
+
+        def post(module, keys):
+            log.append((list(keys.missing_keys), list(keys.unexpected_keys)))
+            keys.missing_keys.clear()
+        net.register_load_state_dict_post_hook(post)
+        sd = net.state_dict(keep_vars=True)
+        del sd["scale"]
+        result = net.load_state_dict(sd)
+        bad = lib.nn.Module()
+        bad.register_state_dict_post_hook(lambda *a: {})
+        return log, repr(result), outcome(bad.state_dict)
+    same_program(program)
+
+
+def test_state_dict_positional_args_warn():
+    for lib in (torch, torchlite):
+        with pytest.warns(FutureWarning, match="Positional args are being deprecated"):
+            sd = classes(lib).Leaf().state_dict(None, "pre.")
+        assert list(sd) == ["pre.weight", "pre.bias", "pre.count"]
+
+
+def test_extra_state():
+    def program(lib):
+        class WithExtra(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.w = lib.nn.Parameter(lib.ones(1))
+                self.state = {"step": 0}
+
+            def get_extra_state(self):
+                return dict(self.state)
+
+            def set_extra_state(self, state):
+                self.state = state
+        a, b = WithExtra(), WithExtra()
+        a.state["step"] = 7
+        sd = a.state_dict()
+        b.load_state_dict(sd)
+        missing = outcome(lambda: WithExtra().load_state_dict({"w": lib.ones(1)}))
+        unexpected = outcome(lambda: lib.nn.Module().load_state_dict({"_extra_state": 1}))
+        return list(sd), b.state, missing, unexpected
+    same_program(program)
+
+
+@pytest.mark.parametrize("args, kwargs", [((1,), {}), ((1, 2), {}), ((), {"x": 1})])
+def test_init_arguments(args, kwargs):
+    same_program(lambda lib: lib.nn.Module(*args, **kwargs))
+
+
+def test_pre_hook_with_kwargs_bad_return():
+    def program(lib):
+        m = classes(lib).Leaf()
+        m.register_forward_pre_hook(lambda mod, a, k: 5, with_kwargs=True)
+        return m(lib.ones(1, 3))
+    same_program(program)
+
+
+def test_backward_hook_bad_return_length():
+    def program(lib):
+        m = classes(lib).TwoIn()
+        m.register_full_backward_hook(lambda mod, gi, go: (gi[0],))
+        a = lib.ones(3, requires_grad=True)
+        x, _ = m(a, lib.ones(3, requires_grad=True))
+        return outcome(lambda: x.sum().backward())
+    same_program(program)
+
+
+def test_backward_hook_fires_once_per_backward_and_grad_mode():
+    def program(lib):
+        m = classes(lib).Leaf()
+        log = []
+        m.register_full_backward_hook(lambda mod, gi, go: log.append("hook"))
+        x = lib.ones(1, 3, requires_grad=True)
+        with lib.no_grad():
+            m(x)
+        y = m(x)
+        y.sum().backward(retain_graph=True)
+        y.sum().backward()
+        return log, x.grad
+    same_program(program)
+
+
+# ---- CUDA (skips without a GPU) --------------------------------------------------------------
+
+needs_cuda = pytest.mark.skipif(not torchlite.cuda.is_available(), reason="no CUDA device")
+
+
+@needs_cuda
+@pytest.mark.parametrize("move", [lambda m: m.cuda(), lambda m: m.to("cuda"),
+                                  lambda m: m.to("cuda", torchlite.float64),
+                                  lambda m: m.cuda(0)])
+def test_cuda_moves_keep_identity_and_grads(move):
+    net = classes(torchlite).Net()
+    net(torchlite.ones(2, 3)).sum().backward()
+    params = list(net.parameters())
+    expected = [p.detach().double().numpy() for p in params]
+    assert move(net) is net
+    assert all(a is b for a, b in zip(params, net.parameters()))
+    assert all(p.is_cuda and p.grad.is_cuda and p.is_leaf for p in net.parameters())
+    assert all(b.is_cuda for b in net.buffers())
+    out = net(torchlite.ones(2, 3, device="cuda", dtype=params[0].dtype))
+    out.sum().backward()
+    net.cpu()
+    assert all(not p.is_cuda and not p.grad.is_cuda for p in net.parameters())
+    for p, e in zip(net.parameters(), expected):
+        np.testing.assert_allclose(p.detach().double().numpy(), e, rtol=1e-6)
+
+
+@needs_cuda
+def test_cuda_state_dict_roundtrip_and_hooks():
+    net = classes(torchlite).Net().cuda()
+    log = []
+    net.first.register_full_backward_hook(lambda m, gi, go: log.append(gi[0].device.type))
+    x = torchlite.ones(2, 3, device="cuda", requires_grad=True)
+    net(x).sum().backward()
+    assert log == ["cuda"]
+    cpu_net = classes(torchlite).Net()
+    assert repr(cpu_net.load_state_dict(net.state_dict())) == "<All keys matched successfully>"
+    assert not cpu_net.first.weight.is_cuda

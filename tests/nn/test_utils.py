@@ -310,3 +310,44 @@ def test_packed_sequence_feeds_torch_shapes(rng):
         warnings.simplefilter("error")
         p1.data.sum().backward()
     assert all(bool((s.grad == 1).all()) for s in ours)
+
+
+# ---- CUDA (skips without a GPU) --------------------------------------------------------------
+
+needs_cuda = pytest.mark.skipif(not torchlite.cuda.is_available(), reason="no CUDA device")
+
+
+@needs_cuda
+@pytest.mark.parametrize("norm_type", [2.0, math.inf])
+def test_clip_grad_norm_cuda(rng, norm_type):
+    ours, theirs = _param_pairs(rng)
+    for p in ours:
+        p.data = p.data.cuda()
+        p.grad = p.grad.cuda()
+    n1 = utils.clip_grad_norm_(ours, 0.5, norm_type)
+    n2 = torch.nn.utils.clip_grad_norm_(theirs, 0.5, norm_type)
+    assert n1.is_cuda
+    np.testing.assert_allclose(n1.item(), n2.item(), rtol=1e-12)
+    for p, t in zip(ours, theirs):
+        np.testing.assert_allclose(p.grad.cpu().numpy(), t.grad.numpy(), rtol=1e-12)
+    utils.clip_grad_value_(ours, 0.01)
+    assert all(p.grad.is_cuda and float(p.grad.abs().max()) <= 0.01 for p in ours)
+
+
+@needs_cuda
+@pytest.mark.parametrize("enforce_sorted, lengths", [(True, [4, 2, 1]), (False, [1, 4, 2])])
+def test_pack_padded_cuda(rng, enforce_sorted, lengths):
+    x = rng.standard_normal((5, 3, 2))
+    ours = torchlite.from_numpy(x.copy()).cuda().requires_grad_()
+    p1 = rnn.pack_padded_sequence(ours, lengths, enforce_sorted=enforce_sorted)
+    p2 = torch.nn.utils.rnn.pack_padded_sequence(torch.from_numpy(x), lengths,
+                                                 enforce_sorted=enforce_sorted)
+    assert p1.data.is_cuda and p1.batch_sizes.device.type == "cpu"
+    assert p1.sorted_indices is None or p1.sorted_indices.is_cuda
+    np.testing.assert_array_equal(p1.data.detach().cpu().numpy(), p2.data.numpy())
+    padded, lens = rnn.pad_packed_sequence(p1)
+    assert padded.is_cuda and lens.device.type == "cpu"
+    padded.sum().backward()
+    assert ours.grad.is_cuda
+    np.testing.assert_array_equal(rnn.pad_packed_sequence(p2)[0].numpy(),
+                                  padded.detach().cpu().numpy())

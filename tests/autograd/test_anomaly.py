@@ -130,9 +130,6 @@ def test_clean_backward_under_anomaly_mode_matches(torch_oracle):
     same_program(program, torch_oracle)
 
 
-@pytest.mark.xfail(strict=True, reason="engine: under anomaly mode any exception raised while a "
-                   "node runs backward should first warn with that node's forward traceback "
-                   "(anomaly.warn_forward_stack); only NaN checks warn now")
 def test_any_backward_error_warns_with_forward_traceback(torch_oracle):
     for lib in (torchlite, torch_oracle):
         def run():

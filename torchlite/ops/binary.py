@@ -169,7 +169,9 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # each operand is needed only for the other's gradient: not when that one is a scalar
+        nd = ctx.xp.ndarray
+        ctx.save_for_backward(a if b.__class__ is nd else None, b if a.__class__ is nd else None)
         return ctx.xp.multiply(a, b)
 
     @staticmethod
@@ -973,10 +975,18 @@ for _table, _variant in ((_INPLACE, _inplace_variant),
         method(_variant(_fn, _name), aliases=tuple(_aliases))
 
 
-def _operator(fn, name, reflected=False, in_place=False):
-    """A Python operator method: NotImplemented for operands that are not tensors or numbers."""
+def _operator(fn, name, reflected=False, in_place=False, direct=None):
+    """A Python operator method: NotImplemented for operands that are not tensors or numbers.
+
+    ``direct`` is the op's Function: for Tensor and Python-number operands the operator calls
+    its ``apply`` straight away (the hot path of ``a + b``); other operands go through ``fn``."""
+    apply = direct.apply if direct is not None and not in_place else None
+
     def op(self, other):
-        if other.__class__ not in _FAST and not _is_operand(other):
+        if other.__class__ in _FAST:
+            if apply is not None:
+                return apply(other, self) if reflected else apply(self, other)
+        elif not _is_operand(other):
             return NotImplemented
         if in_place:
             return inplace(self, fn, other)
@@ -985,12 +995,14 @@ def _operator(fn, name, reflected=False, in_place=False):
     return method(op, name=name)
 
 
-for _fn, _stem in ((add, "add"), (sub, "sub"), (mul, "mul"), (div, "truediv"),
-                   (floor_divide, "floordiv"), (remainder, "mod"), (pow, "pow"),
-                   (bitwise_and, "and"), (bitwise_or, "or"), (bitwise_xor, "xor"),
-                   (bitwise_left_shift, "lshift"), (bitwise_right_shift, "rshift")):
-    _operator(_fn, f"__{_stem}__")
-    _operator(_fn, f"__r{_stem}__", reflected=True)
+for _fn, _stem, _direct in ((add, "add", Add), (sub, "sub", None), (mul, "mul", Mul),
+                            (div, "truediv", Div), (floor_divide, "floordiv", None),
+                            (remainder, "mod", None), (pow, "pow", None),
+                            (bitwise_and, "and", None), (bitwise_or, "or", None),
+                            (bitwise_xor, "xor", None), (bitwise_left_shift, "lshift", None),
+                            (bitwise_right_shift, "rshift", None)):
+    _operator(_fn, f"__{_stem}__", direct=_direct)
+    _operator(_fn, f"__r{_stem}__", reflected=True, direct=_direct)
     _operator(_fn, f"__i{_stem}__", in_place=True)
 for _fn, _stem in ((eq, "eq"), (ne, "ne"), (lt, "lt"), (le, "le"), (gt, "gt"), (ge, "ge")):
     _operator(_fn, f"__{_stem}__")

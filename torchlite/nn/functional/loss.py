@@ -30,6 +30,8 @@ __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "cross_entropy
 
 _REDUCTIONS = ("none", "mean", "sum")
 _BCE_EPS = 9.999999960041972e-13  # PyTorch's EPSILON is the float32 1e-12
+# A value range (by itemsize) over which exp(x - max) stays a normal float: float32, float64.
+_SAFE_EXP_RANGE = {4: 80.0, 8: 700.0}
 
 
 # ---- reductions -------------------------------------------------------------------------------
@@ -155,7 +157,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
-    """Quadratic below ``delta``, delta-scaled linear above (= delta * smooth_l1 with beta=delta)."""
+    """Quadratic below ``delta``, delta-scaled linear above (delta * smooth_l1, beta=delta)."""
     _size_warning(input, target)
     if weight is None:
         reduction = _check_reduction(reduction)
@@ -173,21 +175,31 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 # ---- classification: class indices -----------------------------------------------------------
 
-def _index_layout(xp, x, target, ignore_index):
-    """(work, t, valid, safe, rows, cols): ``x`` as (N, C, D) (float32 for 16-bit floats), the
-    target as (N, D), its non-ignored mask, and indices that are safe to gather with."""
-    n, c = x.shape[:2]
-    d = math.prod(x.shape[2:])
-    work = x.reshape(n, c, d)
-    if work.dtype.itemsize == 2:
-        work = work.astype(xp.float32)
-    t = target.reshape(n, d)
+def _class_rows(xp, x, target, ignore_index):
+    """(a, valid, safe): the logits as (rows, C) with the class dim last (float32 for 16-bit
+    floats; a copy only for K-dim input), the non-ignored mask of the flat target, and class
+    indices safe to gather with (ignored ones are 0). Out-of-range targets raise IndexError."""
+    c = x.shape[1]
+    a = (xp.moveaxis(x, 1, -1) if x.ndim > 2 else x).reshape(-1, c)
+    if a.dtype.itemsize == 2:
+        a = a.astype(xp.float32)
+    t = target.reshape(-1)
     valid = t != ignore_index
     bad = valid & ((t < 0) | (t >= c))
     if bad.any():
         raise IndexError(f"Target {int(t[bad][0])} is out of bounds.")
-    safe = xp.where(valid, t, 0)
-    return work, valid, safe, xp.arange(n)[:, None], xp.arange(d)[None, :]
+    return a, valid, xp.where(valid, t, 0)
+
+
+def _shift(a, cpu):
+    """What to subtract before exp: the row max, or on the CPU, where the values' range keeps
+    every exp a normal float, the global max (a scalar subtract instead of NumPy's slow
+    reduction over a short last axis; the result is the same up to rounding)."""
+    if cpu and a.size > 4096:
+        hi = a.max()
+        if hi - a.min() < _SAFE_EXP_RANGE[a.dtype.itemsize]:
+            return hi
+    return a.max(axis=1, keepdims=True)
 
 
 class CrossEntropy(Function):
@@ -200,11 +212,12 @@ class CrossEntropy(Function):
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction):
         xp = ctx.xp
-        work, valid, safe, rows, cols = _index_layout(xp, x, target, ignore_index)
-        z = work - work.max(axis=1, keepdims=True)
-        picked = z[rows, safe, cols]
+        a, valid, safe = _class_rows(xp, x, target, ignore_index)
+        z = a - _shift(a, ctx.device.type == "cpu")
+        rows = xp.arange(z.shape[0])
+        picked = z[rows, safe]
         xp.exp(z, out=z)
-        s = z.sum(axis=1)
+        s = z @ xp.ones(z.shape[1], z.dtype)  # a GEMV: far faster than sum(axis=1)
         nll = xp.log(s)
         nll -= picked
         if weight is None:
@@ -229,12 +242,14 @@ class CrossEntropy(Function):
     @staticmethod
     def backward(ctx, grad):
         x, z, s, coef, safe = ctx.saved_tensors
-        return CrossEntropyGrad.apply(grad, x, z, s, coef, safe, reduction=ctx.reduction), None, None
+        grad_x = CrossEntropyGrad.apply(grad, x, z, s, coef, safe, reduction=ctx.reduction)
+        return grad_x, None, None
 
 
 class CrossEntropyGrad(Function):
-    """The gradient of CrossEntropy w.r.t. its logits, from the forward's exp(x - max) and sums;
-    its backward (the Hessian-vector products) is in torchlite ops."""
+    """The gradient of CrossEntropy w.r.t. its logits, from the forward's exp(x - shift) and
+    row sums (rows = positions, class dim last); its backward (the Hessian-vector products) is
+    in torchlite ops."""
 
     raw = True
     label = "(softmax(x) - onehot(target)) * c"
@@ -244,13 +259,14 @@ class CrossEntropyGrad(Function):
     @staticmethod
     def forward(ctx, grad, x, z, s, coef, safe, reduction):
         xp = ctx.xp
-        n, c, d = z.shape
-        scale = coef * grad.reshape(n, d) if reduction == "none" else coef * grad
-        out = z * (scale / s)[:, None, :]
-        out[xp.arange(n)[:, None], safe, xp.arange(d)[None, :]] -= scale
+        scale = coef * (grad.reshape(-1) if reduction == "none" else grad)
+        out = z * (scale / s)[:, None]
+        out[xp.arange(z.shape[0]), safe] -= scale
+        if x.ndim > 2:
+            out = xp.moveaxis(out.reshape(x.shape[:1] + x.shape[2:] + x.shape[1:2]), -1, 1)
         ctx.reduction = reduction
         ctx.save_for_backward(grad, x, coef, safe)
-        return out.reshape(x.shape).astype(x.dtype, copy=False)
+        return xp.ascontiguousarray(out, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, gg):
@@ -263,8 +279,7 @@ class CrossEntropyGrad(Function):
             u = gg * (coef * grad.reshape(lead) if ctx.reduction == "none" else coef * grad)
             grad_x = p * (u - (u * p).sum(1, keepdim=True))
         if ctx.needs_input_grad[0]:
-            picked = gg.reshape(x.shape[0], x.shape[1], -1).gather(1, safe.unsqueeze(1))
-            r = ((gg * p).sum(1, keepdim=True) - picked.reshape(lead)) * coef
+            r = ((gg * p).sum(1, keepdim=True) - gg.gather(1, safe.reshape(lead))) * coef
             grad_grad = r.reshape(grad.shape) if ctx.reduction == "none" else r.sum()
         return grad_grad, grad_x, None, None, None, None
 
@@ -281,29 +296,29 @@ def _check_class_weight(weight, n_classes, spatial):
 
 
 def _check_nll_args(input, target, weight):
-    """PyTorch's nll_loss_nd checks; returns (input, target) with a batch dim added to 1-D input
-    and the squeeze to apply to the unreduced output."""
-    if input.dim() < 1:
-        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
-    if input.dim() != 1 and input.shape[0] != target.shape[0]:
-        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
-                         f"batch_size ({target.shape[0]}).")
-    if input.dim() <= 2 and target.dim() > 1:
+    """PyTorch's nll_loss_nd checks; returns (input, target) with a batch dim added to 1-D
+    input."""
+    xs, ts = tuple(input.shape), tuple(target.shape)
+    nd = len(xs)
+    if nd < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {nd})")
+    if nd != 1 and xs[0] != (ts[0] if ts else 0):
+        raise ValueError(f"Expected input batch_size ({xs[0]}) to match target batch_size "
+                         f"({ts[0] if ts else 0}).")
+    if nd <= 2 and len(ts) > 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if input.dim() == 4 and target.dim() != 3:
+    if nd == 4 and len(ts) != 3:
         raise RuntimeError("only batches of spatial targets supported (3D tensors) but got "
-                           f"targets of dimension: {target.dim()}")
-    if input.dim() == 4 and tuple(input.shape[2:]) != tuple(target.shape[1:]):
-        raise RuntimeError(f"size mismatch (got input: {list(input.shape)} , target: "
-                           f"{list(target.shape)}")
-    if input.dim() > 2 and tuple(input.shape[2:]) != tuple(target.shape[1:]):
-        raise RuntimeError(f"Expected target size {[input.shape[0]] + list(input.shape[2:])}, "
-                           f"got {list(target.shape)}")
-    _check_class_weight(weight, input.shape[0 if input.dim() == 1 else 1], input.dim() > 2)
+                           f"targets of dimension: {len(ts)}")
+    if nd > 2 and xs[2:] != ts[1:]:
+        if nd == 4:
+            raise RuntimeError(f"size mismatch (got input: {list(xs)} , target: {list(ts)}")
+        raise RuntimeError(f"Expected target size {[xs[0], *xs[2:]]}, got {list(ts)}")
+    _check_class_weight(weight, xs[0 if nd == 1 else 1], nd > 2)
     if target.dtype not in (_dtype.int64, _dtype.uint8):
         raise RuntimeError("expected target dtype to be Long or Byte, but got "
                            f"{target.dtype._short}")
-    if input.dim() == 1:
+    if nd == 1:
         return input.unsqueeze(0), target.reshape(1)
     return input, target
 

@@ -192,7 +192,8 @@ def test_pad_sequence(rng, batch_first, padding_side, lengths):
 
 @pytest.mark.parametrize("call", [lambda m: m.pad_sequence([]),
                                   lambda m: m.pad_sequence(5),
-                                  lambda m: m.pad_sequence([torch_or(m).ones(2)], padding_side="up"),
+                                  lambda m: m.pad_sequence([torch_or(m).ones(2)],
+                                                           padding_side="up"),
                                   lambda m: m.pad_sequence([torch_or(m).ones(2, 3),
                                                             torch_or(m).ones(3, 4)])])
 def test_pad_sequence_errors(call):

@@ -988,6 +988,17 @@ def test_backward_hook_fires_once_per_backward_and_grad_mode():
     same_program(program)
 
 
+def test_non_full_backward_hook():
+    def program(lib):
+        m = classes(lib).Leaf()
+        log = []
+        m.register_backward_hook(lambda mod, gi, go: log.append((type(mod).__name__, go)))
+        x = lib.ones(2, 3, requires_grad=True)
+        (m(x) * lib.tensor([1.0, 2.0])).sum().backward()
+        return log, outcome(lambda: m.register_full_backward_hook(lambda *a: None))
+    same_program(program)
+
+
 # ---- CUDA (skips without a GPU) --------------------------------------------------------------
 
 needs_cuda = pytest.mark.skipif(not torchlite.cuda.is_available(), reason="no CUDA device")

@@ -819,6 +819,13 @@ class Module:
         self._set_full_backward(True)
         return _add_hook(self._backward_hooks, hook, prepend=prepend)
 
+    def register_backward_hook(self, hook):
+        """Deprecated (non-full) backward hook: ``hook(module, grad_input, grad_output)`` on the
+        last autograd node of the output, whose inputs may not be the module's (PyTorch's
+        caveat); prefer register_full_backward_hook."""
+        self._set_full_backward(False)
+        return _add_hook(self._backward_hooks, hook)
+
     def register_full_backward_pre_hook(self, hook, prepend=False):
         """``hook(module, grad_output)`` before gradients w.r.t. inputs are computed; may return
         a new grad_output."""
@@ -869,7 +876,10 @@ class Module:
         result = None
         try:
             args, kwargs = self._run_pre_hooks(args, kwargs)
-            backward_hooks = [*_global_backward_hooks.values(), *self._backward_hooks.values()]
+            backward_hooks = [*_global_backward_hooks.values()]
+            non_full_hooks = []
+            (non_full_hooks if self._is_full_backward_hook is False else backward_hooks).extend(
+                self._backward_hooks.values())
             backward_pre_hooks = [*_global_backward_pre_hooks.values(),
                                   *self._backward_pre_hooks.values()]
             bw_hook = None
@@ -891,6 +901,8 @@ class Module:
                                   "Tensor or a tuple of Tensors but received "
                                   f"{type(result)}", stacklevel=2)
                 result = bw_hook.setup_output_hook(result)
+            if non_full_hooks:
+                self._attach_non_full_hooks(result, non_full_hooks)
             return result
         except Exception:
             self._run_always_called_hooks(called_always, args, kwargs, result)
@@ -898,6 +910,16 @@ class Module:
         finally:
             for listener in SCOPE_LISTENERS:
                 listener(self, "exit")
+
+    def _attach_non_full_hooks(self, result, hooks):
+        """Register deprecated backward hooks on the grad_fn of the first output tensor."""
+        var = result
+        while not isinstance(var, Tensor):
+            var = next(v for v in var.values() if isinstance(v, Tensor)) \
+                if isinstance(var, dict) else var[0]
+        if var.grad_fn is not None:
+            for hook in hooks:
+                var.grad_fn.register_hook(_WrappedHook(hook, self))
 
     def _run_pre_hooks(self, args, kwargs):
         for hook_id, hook in (*_global_forward_pre_hooks.items(),

@@ -46,26 +46,74 @@ def _maybe_inplace(input, inplace, fn, *args):
 
 
 # ---- fused pointwise primitives ---------------------------------------------------------------
+#
+# ``Op.apply(a)`` computes f(a) in one go through xp and keeps what f' needs (``cache``: e.g.
+# sigmoid(a) for silu); its backward is ``grad * Derivative(a)``, a second primitive computing
+# f'(a) from that cache, whose own backward is f''(a) in torchlite ops. So first-order backward
+# costs one fused pass, and double backward stays exact. Branches are blended arithmetically
+# (m * x + ...) on finite values: xp.where with an unsorted mask is several times slower.
+
+
+def _mask(cond, dtype):
+    return cond.astype(dtype)
+
+
+def _sigmoid_parts(xp, z):
+    """(sigmoid(z), exp(-|z|)) without overflow and without xp.where: sigmoid is r = 1 / (1 + e)
+    for z >= 0 and e * r below, blended as r * (1 + [z < 0] * (e - 1))."""
+    e = xp.exp(-xp.abs(z))
+    s = e - 1
+    s *= _mask(z < 0, s.dtype)
+    s += 1
+    s /= 1 + e
+    return s, e
+
+
+def _opmath(xp, a):
+    """``a`` as the array to compute on: at least 1-d (NumPy turns 0-d results into scalars),
+    float16 / bfloat16 in float32."""
+    a = a.reshape(1) if a.ndim == 0 else a
+    return a.astype(xp.float32) if a.dtype.itemsize == 2 else a
+
 
 class _Pointwise(Function):
-    """y = f(a; params) computed in one go through xp (float16 / bfloat16 via float32); the
-    backward ``vjp(grad, a, **params)`` is written in torchlite ops."""
+    """y = f(a; params) from ``compute(xp, a, **params) -> (y, cache)``."""
 
     raw = True
 
     @classmethod
     def forward(cls, ctx, a, **params):
-        xp = ctx.xp
-        half = a.dtype.itemsize == 2
-        out = cls.compute(xp, a.astype(xp.float32) if half else a, **params)
+        out, cache = cls.compute(ctx.xp, _opmath(ctx.xp, a), **params)
         ctx.params = params
+        ctx.cache = cache
         ctx.save_for_backward(a)
-        return out.astype(a.dtype, copy=False)
+        return out.astype(a.dtype, copy=False).reshape(a.shape)
 
     @classmethod
     def backward(cls, ctx, grad):
         a, = ctx.saved_tensors
-        return cls.vjp(grad, a, **ctx.params)
+        return grad * Derivative.apply(a, op=cls, cache=ctx.cache, params=ctx.params)
+
+
+class Derivative(Function):
+    """f'(a) of a _Pointwise op, from its forward's cache; backward: grad * f''(a)."""
+
+    raw = True
+    label = "f'(a)"
+    backward_rule = "grad_a = grad * f''(a)"
+
+    @staticmethod
+    def forward(ctx, a, op, cache, params):
+        ctx.op, ctx.params = op, params
+        ctx.save_for_backward(a)
+        d = op.derivative(ctx.xp, _opmath(ctx.xp, a), cache, **params)
+        return d.astype(a.dtype, copy=False).reshape(a.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        second = ctx.op.second(a, **ctx.params)
+        return None if second is None else grad * second
 
 
 class Gelu(_Pointwise):
@@ -82,23 +130,43 @@ class Gelu(_Pointwise):
             t *= a
             t *= _SQRT_2_OVER_PI
             xp.tanh(t, out=t)
+            out = t + 1
         else:
             t = _unary._erf(xp, a * _SQRT_HALF)
-        t += 1
-        t *= a
-        t *= 0.5
-        return t
+            t += 1
+            out = t.copy()
+        out *= a
+        out *= 0.5
+        return out, t  # cache: tanh(u), or 1 + erf(a / sqrt 2)
 
     @staticmethod
-    def vjp(grad, a, approximate):
+    def derivative(xp, a, t, approximate):
+        if approximate == "tanh":
+            inner = a * a
+            inner *= 3 * _GELU_C
+            inner += 1
+            inner *= _SQRT_2_OVER_PI * 0.5
+            inner *= a
+            inner *= 1 - t * t
+            inner += 0.5
+            inner += 0.5 * t
+            return inner
+        pdf = a * a
+        pdf *= -0.5
+        xp.exp(pdf, out=pdf)
+        pdf *= a * _INV_SQRT_2PI
+        pdf += 0.5 * t
+        return pdf
+
+    @staticmethod
+    def second(a, approximate):
         if approximate == "tanh":
             a2 = a * a
             t = _unary.tanh((a + a2 * a * _GELU_C) * _SQRT_2_OVER_PI)
-            inner = (1 + a2 * (3 * _GELU_C)) * _SQRT_2_OVER_PI
-            return grad * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * inner)
-        cdf = 0.5 * (1 + _unary.erf(a * _SQRT_HALF))
-        pdf = _unary.exp(a * a * -0.5) * _INV_SQRT_2PI
-        return grad * (cdf + a * pdf)
+            du = (1 + a2 * (3 * _GELU_C)) * _SQRT_2_OVER_PI
+            ddu = a * (6 * _GELU_C * _SQRT_2_OVER_PI)
+            return (1 - t * t) * (du + 0.5 * a * (ddu - 2 * t * du * du))
+        return _unary.exp(a * a * -0.5) * _INV_SQRT_2PI * (2 - a * a)
 
 
 class Silu(_Pointwise):
@@ -107,12 +175,21 @@ class Silu(_Pointwise):
 
     @staticmethod
     def compute(xp, a):
-        return _unary.Sigmoid.compute(xp, a) * a
+        s = _sigmoid_parts(xp, a)[0]
+        return a * s, s
 
     @staticmethod
-    def vjp(grad, a):
+    def derivative(xp, a, s):
+        d = 1 - s
+        d *= a
+        d += 1
+        d *= s
+        return d
+
+    @staticmethod
+    def second(a):
         s = _unary.sigmoid(a)
-        return grad * (s * (1 + a * (1 - s)))
+        return s * (1 - s) * (2 + a * (1 - 2 * s))
 
 
 class Softplus(_Pointwise):
@@ -122,15 +199,26 @@ class Softplus(_Pointwise):
     @staticmethod
     def compute(xp, a, beta, threshold):
         z = a * beta
-        soft = xp.log1p(xp.exp(-xp.abs(z)))
-        soft += xp.maximum(z, 0)
-        soft /= beta
-        return xp.where(z > threshold, a, soft)
+        sig, e = _sigmoid_parts(xp, z)
+        out = xp.log1p(e)
+        out += xp.maximum(z, 0)
+        out /= beta
+        above = z > threshold
+        out[above] = a[above]
+        return out, (sig, above)
 
     @staticmethod
-    def vjp(grad, a, beta, threshold):
+    def derivative(xp, a, cache, beta, threshold):
+        s, above = cache
+        d = s.copy()
+        d[above] = 1
+        return d
+
+    @staticmethod
+    def second(a, beta, threshold):
         z = a * beta
-        return _where(z > threshold, grad, grad * _unary.sigmoid(z))
+        s = _unary.sigmoid(z)
+        return (z <= threshold) * (s * (1 - s) * beta)
 
 
 class Elu(_Pointwise):
@@ -140,14 +228,24 @@ class Elu(_Pointwise):
 
     @staticmethod
     def compute(xp, a, alpha, scale, input_scale):
-        neg = xp.expm1(xp.minimum(a, 0) * input_scale)
-        neg *= alpha * scale
-        return xp.where(a > 0, a * scale, neg)
+        em1 = xp.expm1(xp.minimum(a, 0) * input_scale)  # 0 where a > 0
+        out = em1 * (alpha * scale)
+        out += xp.maximum(a, 0) * scale
+        return out, em1
 
     @staticmethod
-    def vjp(grad, a, alpha, scale, input_scale):
-        neg = _unary.exp(_unary.clamp_max(a, 0) * input_scale) * (alpha * scale * input_scale)
-        return grad * _where(a > 0, scale, neg)
+    def derivative(xp, a, em1, alpha, scale, input_scale):
+        neg = em1 + 1
+        neg *= alpha * scale * input_scale
+        pos = _mask(a > 0, a.dtype)
+        neg *= 1 - pos
+        neg += pos * scale
+        return neg
+
+    @staticmethod
+    def second(a, alpha, scale, input_scale):
+        neg = _unary.exp(_unary.clamp_max(a, 0) * input_scale)
+        return (a <= 0) * neg * (alpha * scale * input_scale * input_scale)
 
 
 class LeakyRelu(_Pointwise):
@@ -156,11 +254,18 @@ class LeakyRelu(_Pointwise):
 
     @staticmethod
     def compute(xp, a, slope):
-        return xp.where(a > 0, a, a * slope)
+        factor = _mask(a > 0, a.dtype)
+        factor *= 1 - slope
+        factor += slope
+        return a * factor, factor
 
     @staticmethod
-    def vjp(grad, a, slope):
-        return _where(a > 0, grad, grad * slope)
+    def derivative(xp, a, factor, slope):
+        return factor
+
+    @staticmethod
+    def second(a, slope):
+        return None
 
 
 class Hardtanh(_Pointwise):
@@ -169,11 +274,15 @@ class Hardtanh(_Pointwise):
 
     @staticmethod
     def compute(xp, a, lo, hi):
-        return xp.clip(a, lo, hi)
+        return xp.clip(a, lo, hi), None
 
     @staticmethod
-    def vjp(grad, a, lo, hi):
-        return _where((a > lo).logical_and(a < hi), grad, 0.0)
+    def derivative(xp, a, cache, lo, hi):
+        return _mask((a > lo) & (a < hi), a.dtype)
+
+    @staticmethod
+    def second(a, lo, hi):
+        return None
 
 
 # ---- softmax family ---------------------------------------------------------------------------

@@ -221,7 +221,8 @@ def test_cross_entropy_extreme_logits():
 @pytest.mark.parametrize("shape", [(5, 4), (3, 4, 2)])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("weighted", [False, True])
-def test_cross_entropy_gradcheck(rng, shape, reduction, weighted):
+@pytest.mark.parametrize("fname", ["cross_entropy", "nll_loss"])
+def test_class_index_gradcheck(rng, shape, reduction, weighted, fname):
     x, t = _ce_case(rng, np.float64, shape, ignore=True)
     t.reshape(-1)[1] = 0
     w = torchlite.tensor(rng.uniform(0.5, 2.0, shape[1])) if weighted else None
@@ -229,9 +230,18 @@ def test_cross_entropy_gradcheck(rng, shape, reduction, weighted):
     tt = torchlite.tensor(t)
 
     def fn(inp):
-        return F.cross_entropy(inp, tt, weight=w, reduction=reduction)
+        return getattr(F, fname)(inp, tt, weight=w, reduction=reduction)
     assert gradcheck(fn, (xt,))
     assert gradgradcheck(fn, (xt,))
+
+
+def test_grad_fn_names_match_torch(rng):
+    x, t = _ce_case(rng, np.float64, (4, 5))
+    for fname in ["cross_entropy", "nll_loss"]:
+        names = [getattr(lib.nn.functional, fname)(lib.tensor(x, requires_grad=True),
+                                                   lib.tensor(t)).grad_fn.name()
+                 for lib in (torch, torchlite)]
+        assert names[0] == names[1]
 
 
 def test_cross_entropy_double_backward_vs_torch(rng):
@@ -247,7 +257,8 @@ def test_cross_entropy_double_backward_vs_torch(rng):
     np.testing.assert_allclose(out[1], out[0], rtol=1e-10, atol=1e-12)
 
 
-def test_cross_entropy_grad_of_grad_output(rng):
+@pytest.mark.parametrize("fname", ["cross_entropy", "nll_loss"])
+def test_class_index_grad_of_grad_output(rng, fname):
     """The backward primitive is differentiable w.r.t. the incoming gradient too."""
     x, t = _ce_case(rng, np.float64, (4, 3, 2))
     xt = torchlite.tensor(x, requires_grad=True)
@@ -256,10 +267,13 @@ def test_cross_entropy_grad_of_grad_output(rng):
 
     def fn(inp, g):
         with torchlite.enable_grad():
-            out = F.cross_entropy(inp, tt, reduction="none")
+            out = getattr(F, fname)(inp, tt, reduction="none")
             grad, = torchlite.autograd.grad(out, inp, g, create_graph=True)
         return grad
-    assert gradcheck(fn, (xt, g0))
+    if fname == "cross_entropy":
+        assert gradcheck(fn, (xt, g0))
+    else:  # nll's gradient does not depend on its input
+        assert gradcheck(lambda g: fn(xt, g), (g0,))
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)

@@ -202,10 +202,55 @@ def _shift(a, cpu):
     return a.max(axis=1, keepdims=True)
 
 
+def _weigh_and_reduce(xp, nll, valid, safe, weight, reduction, shape):
+    """(output, coef): per-position losses times weight[target] (0 where ignored), reduced
+    (mean divides by the total weight; nan when it is 0, as PyTorch), and the factor
+    d output / d nll per position (all ignored: 0, PyTorch's zero gradient)."""
+    if weight is None:
+        w = valid.astype(nll.dtype)
+    else:
+        w = weight.astype(nll.dtype)[safe]
+        w *= valid
+    nll *= w
+    if reduction == "none":
+        return nll.reshape(shape), w
+    if reduction == "sum":
+        return nll.sum(), w
+    total = w.sum()
+    with _quiet(xp):
+        out = nll.sum() / total
+    return out, w / xp.where(total == 0, 1, total)
+
+
+class NllLoss(Function):
+    """-x[n, target[n]] * weight[target[n]] over dim 1, reduced."""
+
+    raw = True
+    label = "nll_loss(x, target)"
+    backward_rule = "grad_x = -onehot(target) * weight[target] * grad / total_weight"
+
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, reduction):
+        xp = ctx.xp
+        a, valid, safe = _class_rows(xp, x, target, ignore_index)
+        nll = -a[xp.arange(a.shape[0]), safe]
+        out, coef = _weigh_and_reduce(xp, nll, valid, safe, weight, reduction, target.shape)
+        ctx.reduction = reduction
+        ctx.save_for_backward(x, coef, safe)
+        return xp.asarray(out, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, coef, safe = ctx.saved_tensors
+        return ClassIndexGrad.apply(grad, x, None, None, coef, safe,
+                                    reduction=ctx.reduction), None, None
+
+
 class CrossEntropy(Function):
     """Fused log_softmax over dim 1 and negative log-likelihood of class indices."""
 
     raw = True
+    node_name = "NllLossBackward0"  # PyTorch's grad_fn of cross_entropy
     label = "cross_entropy(x, target)"
     backward_rule = "grad_x = (softmax(x) - onehot(target)) * weight[target] * grad / total_weight"
 
@@ -214,27 +259,12 @@ class CrossEntropy(Function):
         xp = ctx.xp
         a, valid, safe = _class_rows(xp, x, target, ignore_index)
         z = a - _shift(a, ctx.device.type == "cpu")
-        rows = xp.arange(z.shape[0])
-        picked = z[rows, safe]
+        picked = z[xp.arange(z.shape[0]), safe]
         xp.exp(z, out=z)
         s = z @ xp.ones(z.shape[1], z.dtype)  # a GEMV: far faster than sum(axis=1)
         nll = xp.log(s)
         nll -= picked
-        if weight is None:
-            w = valid.astype(z.dtype)
-        else:
-            w = weight.astype(z.dtype)[safe]
-            w *= valid
-        nll *= w
-        if reduction == "none":
-            out, coef = nll.reshape(target.shape), w
-        elif reduction == "sum":
-            out, coef = nll.sum(), w
-        else:
-            total = w.sum()
-            with _quiet(xp):
-                out = nll.sum() / total
-            coef = w / xp.where(total == 0, 1, total)  # all ignored: zero gradient, as torch
+        out, coef = _weigh_and_reduce(xp, nll, valid, safe, weight, reduction, target.shape)
         ctx.reduction = reduction
         ctx.save_for_backward(x, z, s, coef, safe)
         return xp.asarray(out, dtype=x.dtype)
@@ -242,29 +272,32 @@ class CrossEntropy(Function):
     @staticmethod
     def backward(ctx, grad):
         x, z, s, coef, safe = ctx.saved_tensors
-        grad_x = CrossEntropyGrad.apply(grad, x, z, s, coef, safe, reduction=ctx.reduction)
-        return grad_x, None, None
+        return ClassIndexGrad.apply(grad, x, z, s, coef, safe,
+                                    reduction=ctx.reduction), None, None
 
 
-class CrossEntropyGrad(Function):
-    """The gradient of CrossEntropy w.r.t. its logits, from the forward's exp(x - shift) and
-    row sums (rows = positions, class dim last); its backward (the Hessian-vector products) is
-    in torchlite ops."""
+class ClassIndexGrad(Function):
+    """The gradient of NllLoss (z None) or CrossEntropy w.r.t. the logits: -onehot(target) * c,
+    plus softmax(x) * c from the forward's exp(x - shift) ``z`` and row sums ``s`` (rows =
+    positions, class dim last). Its own backward is in torchlite ops (double backward)."""
 
     raw = True
-    label = "(softmax(x) - onehot(target)) * c"
-    backward_rule = ("grad_x = softmax_backward(gg * c), c = grad * coef; "
-                     "grad_grad = sum(gg * (softmax(x) - onehot(target)), 1) * coef")
+    label = "([softmax(x)] - onehot(target)) * c"
+    backward_rule = ("c = grad * coef; grad_x = softmax_backward(gg * c) (cross_entropy only); "
+                     "grad_grad = sum(gg * ([softmax(x)] - onehot(target)), 1) * coef")
 
     @staticmethod
     def forward(ctx, grad, x, z, s, coef, safe, reduction):
         xp = ctx.xp
         scale = coef * (grad.reshape(-1) if reduction == "none" else grad)
-        out = z * (scale / s)[:, None]
-        out[xp.arange(z.shape[0]), safe] -= scale
+        if z is None:
+            out = xp.zeros((safe.shape[0], x.shape[1]), scale.dtype)
+        else:
+            out = z * (scale / s)[:, None]
+        out[xp.arange(out.shape[0]), safe] -= scale
         if x.ndim > 2:
             out = xp.moveaxis(out.reshape(x.shape[:1] + x.shape[2:] + x.shape[1:2]), -1, 1)
-        ctx.reduction = reduction
+        ctx.reduction, ctx.softmax = reduction, z is not None
         ctx.save_for_backward(grad, x, coef, safe)
         return xp.ascontiguousarray(out, dtype=x.dtype)
 
@@ -273,13 +306,16 @@ class CrossEntropyGrad(Function):
         grad, x, coef, safe = ctx.saved_tensors
         lead = (x.shape[0], 1) + tuple(x.shape[2:])
         coef = coef.reshape(lead)
-        p = softmax(x, 1)
+        p = softmax(x, 1) if ctx.softmax else None
         grad_grad = grad_x = None
-        if ctx.needs_input_grad[1]:
+        if ctx.needs_input_grad[1] and ctx.softmax:
             u = gg * (coef * grad.reshape(lead) if ctx.reduction == "none" else coef * grad)
             grad_x = p * (u - (u * p).sum(1, keepdim=True))
         if ctx.needs_input_grad[0]:
-            r = ((gg * p).sum(1, keepdim=True) - gg.gather(1, safe.reshape(lead))) * coef
+            r = -gg.gather(1, safe.reshape(lead))
+            if ctx.softmax:
+                r = r + (gg * p).sum(1, keepdim=True)
+            r = r * coef
             grad_grad = r.reshape(grad.shape) if ctx.reduction == "none" else r.sum()
         return grad_grad, grad_x, None, None, None, None
 
@@ -329,22 +365,20 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     targets (input (N, C) or (N, C, d1, ...), or (C,) for one sample)."""
     check_tensor("nll_loss_nd", input)
     reduction = _reduction(size_average, reduce, reduction)
+    return _class_index_loss(NllLoss, input, target, weight, ignore_index, reduction)
+
+
+def _class_index_loss(fn, input, target, weight, ignore_index, reduction):
+    """Apply the NllLoss / CrossEntropy primitive after PyTorch's checks (1-D input: one
+    sample)."""
     _not_differentiable("nll_loss_forward", "weight", weight)
-    shape = target.shape
     x, t = _check_nll_args(input, target, weight)
-    c = x.shape[1]
-    valid = t != ignore_index
-    bad = valid.logical_and((t < 0).logical_or(t >= c))
-    if bad.any():
-        raise IndexError(f"Target {int(t[bad][0])} is out of bounds.")
-    safe = t.masked_fill(valid.logical_not(), 0).long()
-    w = valid.to(x.dtype) if weight is None else weight.to(x.dtype)[safe] * valid
-    loss = -x.gather(1, safe.unsqueeze(1)).squeeze(1) * w
-    if reduction == "none":
-        return loss.reshape(shape if input.dim() != 1 else ())
-    if reduction == "sum":
-        return loss.sum()
-    return _weighted_mean(loss.sum(), w.sum())
+    if fn is CrossEntropy and not x.dtype.is_floating_point:
+        which = "_lastdim" if x.dim() == 2 else ""
+        raise NotImplementedError(f'"log_softmax{which}_kernel_impl" not implemented for '
+                                  f"'{x.dtype._short}'")
+    out = fn.apply(x, t, weight, ignore_index=ignore_index, reduction=reduction)
+    return out.reshape(()) if input.dim() == 1 and reduction == "none" else out
 
 
 def _smoothed_indices(logp, target, weight, ignore_index, reduction, label_smoothing):
@@ -408,14 +442,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             logp, target = logp.unsqueeze(0), target.reshape(1)
         loss = _smoothed_indices(logp, target, weight, ignore_index, reduction, label_smoothing)
         return loss.reshape(()) if one and reduction == "none" else loss
-    _not_differentiable("nll_loss_forward", "weight", weight)
-    x, t = _check_nll_args(input, target, weight)
-    if not x.dtype.is_floating_point:
-        which = "_lastdim" if x.dim() == 2 else ""
-        raise NotImplementedError(f'"log_softmax{which}_kernel_impl" not implemented for '
-                                  f"'{x.dtype._short}'")
-    out = CrossEntropy.apply(x, t, weight, ignore_index=ignore_index, reduction=reduction)
-    return out.reshape(()) if one and reduction == "none" else out
+    return _class_index_loss(CrossEntropy, input, target, weight, ignore_index, reduction)
 
 
 # ---- binary classification --------------------------------------------------------------------

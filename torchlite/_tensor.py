@@ -80,6 +80,12 @@ class Tensor:
 
     nelement = numel
 
+    def data_ptr(self):
+        """Address of the first element (views of one base differ by their offset)."""
+        if self._device.type == "cpu":
+            return self._data.__array_interface__["data"][0]
+        return self._data.data.ptr
+
     def element_size(self):
         return self._data.itemsize
 
@@ -437,3 +443,18 @@ def _wrap_dim(dim, ndim, op="dim"):
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
                          f"but got {dim})")
     return dim + n if dim < 0 else dim
+
+
+def typename(obj):
+    """``torch.typename``: a tensor's type() or the qualified name of an object's class."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = getattr(obj, "__module__", "") or ""
+    if hasattr(obj, "__qualname__"):
+        qualname = obj.__qualname__
+    elif hasattr(obj, "__name__"):
+        qualname = obj.__name__
+    else:
+        module = obj.__class__.__module__ or ""
+        qualname = obj.__class__.__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from ... import _device, _dtype
 from ..._tensor import Tensor
+from ..._tensor import typename as _typename
 from ...autograd.grad_mode import no_grad
 from ..parameter import Buffer, Parameter
 
@@ -135,21 +136,6 @@ def _run_registration_hooks(hooks, module, name, value):
         if output is not None:
             value = output
     return value
-
-
-def _typename(obj):
-    """``torch.typename``: a tensor's type() or the qualified name of an object's class."""
-    if isinstance(obj, Tensor):
-        return obj.type()
-    module = getattr(obj, "__module__", "") or ""
-    if hasattr(obj, "__qualname__"):
-        qualname = obj.__qualname__
-    elif hasattr(obj, "__name__"):
-        qualname = obj.__name__
-    else:
-        module = obj.__class__.__module__ or ""
-        qualname = obj.__class__.__qualname__
-    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
 
 
 def _addindent(s, num_spaces):

@@ -1,5 +1,6 @@
 """parameters_to_vector / vector_to_parameters: a model's parameters as one flat vector."""
 from ..._tensor import Tensor
+from ..._tensor import typename as _typename
 
 __all__ = ["parameters_to_vector", "vector_to_parameters"]
 
@@ -34,10 +35,3 @@ def vector_to_parameters(vec, parameters):
         num_param = param.numel()
         param.data = vec[pointer:pointer + num_param].view_as(param).data
         pointer += num_param
-
-
-def _typename(obj):
-    """``torch.typename``: the qualified class name of ``obj`` (builtins unqualified)."""
-    module = type(obj).__module__
-    name = type(obj).__qualname__
-    return name if module in ("builtins", None) else f"{module}.{name}"

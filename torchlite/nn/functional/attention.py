@@ -10,6 +10,7 @@ import warnings
 
 from ... import _creation, _dtype
 from ...ops._util import check_tensor
+from ...ops.binary import _CPP_NAMES
 from ...ops.shape import cat
 from .activation import softmax
 from .dropout import dropout
@@ -24,10 +25,9 @@ def _check_sdpa_inputs(query, key, value):
     for t in (query, key, value):
         check_tensor("scaled_dot_product_attention", t)
     if query.dtype != key.dtype or query.dtype != value.dtype:
-        raise RuntimeError(
-            "Expected query, key, and value to have the same dtype, but got query.dtype: "
-            f"{query.dtype._short} key.dtype: {key.dtype._short} and value.dtype: "
-            f"{value.dtype._short} instead.")
+        q, k, v = (_CPP_NAMES[t.dtype.name] for t in (query, key, value))
+        raise RuntimeError("Expected query, key, and value to have the same dtype, but got "
+                           f"query.dtype: {q} key.dtype: {k} and value.dtype: {v} instead.")
     if query.dim() < 2 or key.dim() < 2 or value.dim() < 2:
         raise RuntimeError(
             "Expected query, key, and value to all be  at least 2 dimensional, but got "

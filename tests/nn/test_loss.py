@@ -212,6 +212,23 @@ def test_half_precision(rng):
     np.testing.assert_allclose(ours.float().item(), theirs.float().item(), rtol=2e-3)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("spread", [1.0, 30.0, 400.0])
+@pytest.mark.parametrize("shape", [(400, 17), (40, 7, 30)])
+def test_cross_entropy_large_inputs(rng, dtype, spread, shape):
+    """Large inputs take the global-shift path where the value range allows it."""
+    x, t = _ce_case(rng, dtype, shape, ignore=True)
+    x = x * spread + rng.uniform(-spread, spread, (shape[0], 1) + shape[2:]).astype(dtype)
+    check("cross_entropy", [x, t], {"weight": rng.uniform(0.5, 2, shape[1]).astype(dtype)})
+    check("cross_entropy", [x, t], {"reduction": "none"})
+
+
+def test_cross_entropy_nan_and_inf():
+    x = np.zeros((100, 50))
+    x[3, 4], x[7, 1] = np.nan, np.inf
+    check("cross_entropy", [x, np.ones(100, dtype=np.int64)], {"reduction": "none"})
+
+
 def test_cross_entropy_extreme_logits():
     x = np.array([[1000.0, -1000.0, 0.0], [-1e4, 1e4, 3.0]], dtype=np.float32)
     check("cross_entropy", [x, np.array([1, 1])])

@@ -7,7 +7,7 @@ from ._device import device
 from ._dtype import (bfloat16, bool, can_cast, complex64, complex128, dtype, float16, float32,
                      float64, finfo, get_default_dtype, iinfo, int8, int16, int32, int64,
                      promote_types, set_default_dtype, uint8)
-from ._tensor import Size, Tensor
+from ._tensor import Size, Tensor, typename
 from ._tensor_str import get_printoptions, printoptions, set_printoptions
 from ._threads import get_num_threads, init_default as _init_threads, set_num_threads
 from . import ops as _ops  # registers every op on Tensor and in _ops.EXPORTS

@@ -13,9 +13,9 @@ from itertools import chain
 from .. import _dtype
 from .._creation import tensor
 from .._device import device
-from .._tensor import Tensor, _make
+from .._tensor import Tensor, _make, typename as _typename
 from ..autograd import enable_grad
-from ..nn.modules.module import RemovableHandle, _typename
+from ..nn.modules.module import RemovableHandle
 
 __all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook",
            "register_optimizer_step_post_hook"]

@@ -301,8 +301,7 @@ def _check_params(stride, padding, dilation, groups):
 def _padding(padding, kernel, stride, dilation, n):
     """(lo, hi) from an int / tuple / 'valid' / 'same' padding (same: the extra on the right)."""
     if not isinstance(padding, str):
-        p = expand_param("padding", padding, n)
-        return p, p
+        return padding, padding
     if padding == "valid":
         return (0,) * n, (0,) * n
     if padding != "same":
@@ -319,10 +318,10 @@ def _convnd(n, op, input, weight, bias, stride, padding, dilation, groups):
     x, added = _batchify(op, input, n)
     check_tensor(op, weight, 2, "weight")
     k = weight.ndim - 2
-    stride = expand_param("stride", stride, k)
-    dilation = expand_param("dilation", dilation, k)
-    if isinstance(padding, str):
-        _check_params(stride, (0,), dilation, groups)
+    stride = expand_param("stride", _ints(stride, n), k)
+    if not isinstance(padding, str):
+        padding = expand_param("padding", _ints(padding, n), k)
+    dilation = expand_param("dilation", _ints(dilation, n), k)
     lo, hi = _padding(padding, tuple(weight.shape[2:]), stride, dilation, k)
     _check_params(stride, lo, dilation, groups)
     geo = _Geo(tuple(weight.shape[2:]), stride, lo, hi, dilation, groups)
@@ -330,6 +329,11 @@ def _convnd(n, op, input, weight, bias, stride, padding, dilation, groups):
     _check_dtypes(x, weight, bias)
     out = _Conv.apply(x, weight, bias, geo=geo)
     return out.squeeze(0) if added else out
+
+
+def _ints(value, n):
+    """An int argument as the n ints PyTorch's argument parser makes of it; lists stay."""
+    return value if isinstance(value, (list, tuple)) else (value,) * n
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -354,10 +358,10 @@ def _conv_transposend(n, op, input, weight, bias, stride, padding, output_paddin
     if isinstance(padding, str):
         raise TypeError(f"{op}(): argument 'padding' must be tuple of ints, not str")
     k = weight.ndim - 2
-    stride = expand_param("stride", stride, k)
-    padding = expand_param("padding", padding, k)
-    output_padding = expand_param("output_padding", output_padding, k)
-    dilation = expand_param("dilation", dilation, k)
+    stride = expand_param("stride", _ints(stride, n), k)
+    padding = expand_param("padding", _ints(padding, n), k)
+    output_padding = expand_param("output_padding", _ints(output_padding, n), k)
+    dilation = expand_param("dilation", _ints(dilation, n), k)
     _check_params(stride, padding, dilation, groups)
     if any(p < 0 for p in output_padding):
         raise RuntimeError("negative output_padding is not supported")

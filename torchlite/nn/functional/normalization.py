@@ -31,11 +31,9 @@ class NormAffine(Function):
         dtype = x.dtype
         if dtype.itemsize == 2:
             x = x.astype(xp.float32)
-        mean = x.mean(axis=axes, keepdims=True)
+        mean = _mean(xp, x, axes)
         xhat = x - mean
-        sq = xhat * xhat
-        rstd = sq.mean(axis=axes, keepdims=True)
-        del sq
+        rstd = _mean(xp, xhat, axes, xhat)
         rstd += eps
         xp.sqrt(rstd, out=rstd)
         xp.reciprocal(rstd, out=rstd)
@@ -43,6 +41,7 @@ class NormAffine(Function):
         ctx.axes = axes
         ctx.count = x.size // max(mean.size, 1)
         ctx.affine = weight is not None or bias is not None
+        ctx.param_shapes = tuple(None if t is None else t.shape for t in (weight, bias))
         ctx.set_materialize_grads(False)
         xhat, mean, rstd = (a.astype(dtype, copy=False) for a in (xhat, mean, rstd))
         if not ctx.affine:
@@ -60,31 +59,130 @@ class NormAffine(Function):
     @staticmethod
     def backward(ctx, *grads):
         xhat, weight, mean, rstd = ctx.saved_tensors
-        if ctx.affine:
-            g_out, g_xhat, g_mean, g_rstd = grads
-        else:
-            g_out, g_mean, g_rstd = grads
-            g_xhat = None
-        axes, n = ctx.axes, ctx.count
-        need_x, need_w, need_b = ctx.needs_input_grad
-        gx = gw = gb = None
-        if need_x:
-            gh = g_out if (g_out is None or weight is None) else g_out * weight
+        g_out, g_xhat, g_mean, g_rstd = grads if ctx.affine else (grads[0], None) + grads[1:]
+        need = ctx.needs_input_grad
+        if g_out is None:
+            need = (need[0], False, False)
+        shapes = ctx.param_shapes
+        if g_xhat is None and g_mean is None and g_rstd is None:  # the first-order case
+            outs = iter(NormAffineBackward.apply(g_out, xhat, rstd, weight, axes=ctx.axes,
+                                                 need=need, shapes=shapes))
+            return tuple(next(outs) if n else None for n in need)
+        gx, gw, gb = _input_grads(g_out, xhat, rstd, weight, ctx.axes, need, shapes)
+        if need[0]:
+            n = ctx.count
             if g_xhat is not None:
-                gh = g_xhat if gh is None else gh + g_xhat
-            if gh is not None:
-                gx = rstd * (gh - gh.mean(axes, keepdim=True)
-                             - xhat * (gh * xhat).mean(axes, keepdim=True))
+                extra = _input_grads(g_xhat, xhat, rstd, None, ctx.axes, (True, False, False),
+                                     shapes)[0]
+                gx = extra if gx is None else gx + extra
             if g_mean is not None:
                 term = (g_mean / n).expand_as(xhat)
                 gx = term if gx is None else gx + term
             if g_rstd is not None:
                 term = g_rstd * (rstd * rstd) * xhat * (-1.0 / n)
                 gx = term if gx is None else gx + term
-        if g_out is not None:
-            gw = g_out * xhat if need_w else None
-            gb = g_out if need_b else None
         return gx, gw, gb
+
+
+def _input_grads(g, xhat, rstd, weight, axes, need, shapes):
+    """NormAffine's gradients (x, weight, bias; None where not needed) in torchlite ops."""
+    gx = gw = gb = None
+    if g is None:
+        return gx, gw, gb
+    if need[0]:
+        gh = g if weight is None else g * weight
+        gx = rstd * (gh - gh.mean(axes, keepdim=True)
+                     - xhat * (gh * xhat).mean(axes, keepdim=True))
+    if need[1]:
+        gw = (g * xhat).sum_to_size(shapes[0])
+    if need[2]:
+        gb = g.sum_to_size(shapes[1])
+    return gx, gw, gb
+
+
+def _trailing(a, axes):
+    """The number of elements per row when ``axes`` are ``a``'s last dims (BLAS-friendly rows
+    of a float32 / float64 array), else 0."""
+    if a.dtype.kind != "f" or a.dtype.itemsize < 4 or axes != tuple(
+            range(a.ndim - len(axes), a.ndim)):
+        return 0
+    n = 1
+    for ax in axes:
+        n *= a.shape[ax]
+    return n
+
+
+def _mean(xp, a, axes, b=None):
+    """mean(a * b) (or mean(a)) over ``axes``, keepdims; rows use one GEMV / einsum pass."""
+    n = _trailing(a, axes)
+    if not n or not a.size:
+        return (a if b is None else a * b).mean(axis=axes, keepdims=True)
+    rows = a.reshape(-1, n)
+    keep = tuple(1 if i in axes else s for i, s in enumerate(a.shape))
+    if b is None:
+        out = rows @ xp.full(n, 1.0 / n, dtype=a.dtype)
+    else:
+        out = xp.einsum("ij,ij->i", rows, b.reshape(-1, n))
+        out /= n
+    return out.reshape(keep)
+
+
+def _reduce_to(xp, a, shape, b=None):
+    """Sum ``a`` (times ``b``) down to the broadcastable ``shape`` (leading dims and size-1
+    dims); a reduction over leading dims only is one GEMV."""
+    if b is not None:
+        a = a * b
+    lead = a.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
+                                      if s == 1 and a.shape[lead + i] != 1)
+    if not axes:
+        return a
+    if axes == tuple(range(lead)) and a.size and _trailing(a, tuple(range(lead, a.ndim))):
+        rows = a.reshape(-1, math.prod(shape))
+        return (xp.ones(rows.shape[0], dtype=a.dtype) @ rows).reshape(shape)
+    return a.sum(axis=axes).reshape(shape)
+
+
+class NormAffineBackward(Function):
+    """NormAffine's (grad_x, grad_w, grad_b) in a few fused passes; its own backward
+    differentiates the same formula written in torchlite ops (double backward)."""
+
+    raw = True
+    label = "norm backward"
+    backward_rule = "the gradient of NormAffine's backward formula (recomputed in torchlite ops)"
+
+    @staticmethod
+    def forward(ctx, g, xhat, rstd, weight, axes, need, shapes):
+        ctx.axes, ctx.need, ctx.shapes = axes, need, shapes
+        ctx.save_for_backward(g, xhat, rstd, weight)
+        outs = []
+        if need[0]:
+            gh = g if weight is None else g * weight
+            gx = gh - _mean(ctx.xp, gh, axes)
+            gx -= xhat * _mean(ctx.xp, gh, axes, xhat)
+            gx *= rstd
+            outs.append(gx)
+        if need[1]:
+            outs.append(_reduce_to(ctx.xp, g, shapes[0], xhat))
+        if need[2]:
+            outs.append(_reduce_to(ctx.xp, g, shapes[1]))
+        return tuple(outs)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        from ...autograd import grad as autograd_grad
+        from ...autograd.grad_mode import STATE, enable_grad
+        saved = ctx.saved_tensors
+        create = STATE.enabled
+        with enable_grad():
+            outs = [o for o in _input_grads(*saved, ctx.axes, ctx.need, ctx.shapes)
+                    if o is not None]
+            pairs = [(o, g) for o, g in zip(outs, grads) if g is not None]
+            wrt = [t for t in saved if t is not None and t.requires_grad]
+            found = autograd_grad([o for o, _ in pairs], wrt, [g for _, g in pairs],
+                                  retain_graph=True, create_graph=create, allow_unused=True)
+        by_id = {id(t): g for t, g in zip(wrt, found)}
+        return tuple(None if t is None else by_id.get(id(t)) for t in saved)
 
 
 def _norm_affine(input, weight, bias, axes, eps):

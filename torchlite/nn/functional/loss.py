@@ -185,6 +185,8 @@ def _class_rows(xp, x, target, ignore_index):
         a = a.astype(xp.float32)
     t = target.reshape(-1)
     valid = t != ignore_index
+    if not (t.astype(xp.uint64) >= c).any():  # one test for t < 0 or t >= c: all in range
+        return a, valid, t
     bad = valid & ((t < 0) | (t >= c))
     if bad.any():
         raise IndexError(f"Target {int(t[bad][0])} is out of bounds.")

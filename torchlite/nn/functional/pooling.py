@@ -340,9 +340,17 @@ def _avg_pool(n, op, input, kernel_size, stride, padding, ceil_mode, count_inclu
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
-    """1-D average pooling."""
-    return _avg_pool(1, "avg_pool1d", input, kernel_size, stride, padding, ceil_mode,
-                     count_include_pad, None)
+    """1-D average pooling: as in PyTorch, a 2-D pooling of ``input.unsqueeze(-2)``."""
+    check_tensor("avg_pool1d", input)
+    if input.ndim not in (2, 3):
+        raise RuntimeError(_dims_message("avg_pool1d", 1, input))
+    kernel = _pool_param("avg_pool1d", "kernel_size", kernel_size, 1)
+    stride = kernel if stride is None or (isinstance(stride, (list, tuple)) and not stride) \
+        else _pool_param("avg_pool1d", "stride", stride, 1)
+    padding = _pool_param("avg_pool1d", "padding", padding, 1)
+    out = avg_pool2d(input.unsqueeze(-2), (1,) + kernel, (1,) + stride, (0,) + padding,
+                     ceil_mode, count_include_pad)
+    return out.squeeze(-2)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,

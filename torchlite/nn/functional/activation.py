@@ -15,6 +15,7 @@ from ...ops.binary import where as _where
 from ...ops._inplace import inplace as _inplace
 from ...ops._registry import export
 from ...ops._util import check_tensor
+from .normalization import row_sum
 
 __all__ = ["threshold", "threshold_", "relu", "relu_", "relu6", "hardtanh", "hardtanh_",
            "leaky_relu", "leaky_relu_", "prelu", "elu", "elu_", "selu", "selu_", "celu", "celu_",
@@ -297,7 +298,7 @@ class Softmax(Function):
         xp = ctx.xp
         e = a - a.max(axis=dim, keepdims=True)
         xp.exp(e, out=e)
-        e /= e.sum(axis=dim, keepdims=True)
+        e /= row_sum(xp, e, (dim,))
         ctx.dim = dim
         ctx.save_for_backward(e)
         return e
@@ -305,7 +306,35 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx, grad):
         y, = ctx.saved_tensors
-        return y * (grad - (grad * y).sum(ctx.dim, keepdim=True))
+        return SoftmaxBackward.apply(grad, y, dim=ctx.dim)
+
+
+class SoftmaxBackward(Function):
+    """h(g, y) = y * (g - sum(g * y)): Softmax's input gradient in one fused pass."""
+
+    raw = True
+    label = "y * (g - sum(g * y, dim))"
+    backward_rule = ("grad_g = y * (v - sum(v * y)); grad_y = v * (g - sum(g * y)) - "
+                     "g * sum(v * y)")
+
+    @staticmethod
+    def forward(ctx, g, y, dim):
+        ctx.dim = dim
+        ctx.save_for_backward(g, y)
+        out = g - row_sum(ctx.xp, g, (dim,), y)
+        out *= y
+        return out
+
+    @staticmethod
+    def backward(ctx, v):
+        g, y = ctx.saved_tensors
+        dim = ctx.dim
+        vy = (v * y).sum(dim, keepdim=True)
+        grad_g = y * (v - vy) if ctx.needs_input_grad[0] else None
+        grad_y = None
+        if ctx.needs_input_grad[1]:
+            grad_y = v * (g - (g * y).sum(dim, keepdim=True)) - g * vy
+        return grad_g, grad_y
 
 
 class LogSoftmax(Function):
@@ -317,7 +346,7 @@ class LogSoftmax(Function):
     def forward(ctx, a, dim):
         xp = ctx.xp
         shifted = a - a.max(axis=dim, keepdims=True)
-        shifted -= xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        shifted -= xp.log(row_sum(xp, xp.exp(shifted), (dim,)))
         ctx.dim = dim
         ctx.save_for_backward(shifted)
         return shifted
@@ -325,7 +354,34 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, grad):
         y, = ctx.saved_tensors
-        return grad - _unary.exp(y) * grad.sum(ctx.dim, keepdim=True)
+        return LogSoftmaxBackward.apply(grad, y, dim=ctx.dim)
+
+
+class LogSoftmaxBackward(Function):
+    """h(g, y) = g - exp(y) * sum(g): LogSoftmax's input gradient in one fused pass."""
+
+    raw = True
+    label = "g - exp(y) * sum(g, dim)"
+    backward_rule = "grad_g = v - sum(v * exp(y)); grad_y = -v * exp(y) * sum(g)"
+
+    @staticmethod
+    def forward(ctx, g, y, dim):
+        xp = ctx.xp
+        ctx.dim = dim
+        ctx.save_for_backward(g, y)
+        out = xp.exp(y)
+        out *= row_sum(xp, g, (dim,))
+        xp.subtract(g, out, out=out)
+        return out
+
+    @staticmethod
+    def backward(ctx, v):
+        g, y = ctx.saved_tensors
+        dim = ctx.dim
+        p = _unary.exp(y)
+        grad_g = v - (v * p).sum(dim, keepdim=True) if ctx.needs_input_grad[0] else None
+        grad_y = -v * p * g.sum(dim, keepdim=True) if ctx.needs_input_grad[1] else None
+        return grad_g, grad_y
 
 
 def _softmax_dim(name, ndim, dim, stacklevel):

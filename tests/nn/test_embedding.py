@@ -20,9 +20,10 @@ IDX = np.array([[1, 4, 0, 4], [9, 2, 2, 1], [0, 0, 3, 7]])
                                     {"padding_idx": 2, "scale_grad_by_freq": True},
                                     {"max_norm": 1.0}, {"max_norm": 0.5, "norm_type": 1.0}],
                          ids=str)
-def test_embedding_module(kwargs, dtype):
+@pytest.mark.parametrize("num", [10, 40])  # more lookups than rows (sorted runs) or fewer
+def test_embedding_module(kwargs, num, dtype):
     def program(lib):
-        out = run_module(lib, lambda lib: lib.nn.Embedding(10, 3, **kwargs), [IDX], dtype)
+        out = run_module(lib, lambda lib: lib.nn.Embedding(num, 3, **kwargs), [IDX], dtype)
         return out
     same(program, dtype)
 

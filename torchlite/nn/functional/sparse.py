@@ -61,10 +61,8 @@ class EmbeddingBackward(Function):
                              grad.dtype)
         if factor is not None:
             grad = grad * factor
-        dim = grad.shape[-1]
-        out = xp.zeros((num_weights, dim), dtype=grad.dtype)
-        xp.add.at(out, indices.reshape(-1), grad.reshape(-1, dim))
-        return out
+        return _scatter_rows(xp, indices.reshape(-1), grad.reshape(-1, grad.shape[-1]),
+                             num_weights)
 
     @staticmethod
     def backward(ctx, grad_weight_grad):
@@ -75,6 +73,21 @@ class EmbeddingBackward(Function):
             keep = indices._data != padding_idx
             out = out * _make(keep[..., None].astype(out._data.dtype), indices.device)
         return out, None
+
+
+def _scatter_rows(xp, idx, rows, num):
+    """zeros((num, D)) with ``rows[k]`` added at row ``idx[k]``. Many repeats (idx longer than
+    the table, as in small vocabularies) sum runs of sorted indices with add.reduceat, which
+    is several times faster on NumPy than add.at's per-element accumulation."""
+    out = xp.zeros((num, rows.shape[1]), dtype=rows.dtype)
+    if idx.size > num and hasattr(xp.add, "reduceat"):
+        order = xp.argsort(idx, kind="stable")
+        ordered = idx[order]
+        starts = xp.flatnonzero(xp.concatenate(([True], ordered[1:] != ordered[:-1])))
+        out[ordered[starts]] = xp.add.reduceat(rows[order], starts, axis=0)
+    else:
+        xp.add.at(out, idx, rows)
+    return out
 
 
 def _check_indices(input, weight):

@@ -12,6 +12,8 @@ import torchlite
 from ._layers import TOL, as_tensor, fill_params, values
 from .helpers import copy_weights, from_torch, outcome, same_program
 
+pytestmark = pytest.mark.filterwarnings("ignore:LSTM with projections is not supported")
+
 DTYPES = ("float32", "float64")
 TOLERANCE = {**TOL, "float32": dict(rtol=1e-4, atol=1e-5)}
 IN, HID, T, B = 4, 5, 6, 3

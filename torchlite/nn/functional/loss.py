@@ -1,12 +1,12 @@
 """Loss functions (torch.nn.functional): PyTorch's formulas, reductions, checks and messages.
 
-cross_entropy with class indices (no label smoothing) is one fused primitive: forward is
-log_softmax and the pick of the target's log-probability in a few array passes; its backward,
-(softmax - onehot) * weight[target] * grad / total_weight, is a second primitive whose own
-backward is written in torchlite ops, so double backward works. binary_cross_entropy is a
-primitive for PyTorch's clamped logs and gradient epsilon. Every other loss (probability targets,
-label smoothing, nll_loss, the margin losses, ...) is a composite of torchlite ops whose
-gradient equals PyTorch's.
+The class-index losses are fused primitives: cross_entropy (no label smoothing) does log_softmax
+and the pick of the target's log-probability in a few array passes, nll_loss the pick alone.
+Their backward, ([softmax(x)] - onehot(target)) * weight[target] * grad / total_weight, is one
+more primitive (ClassIndexGrad) whose own backward is in torchlite ops, so double backward works.
+binary_cross_entropy is a primitive for PyTorch's clamped logs and gradient epsilon. Every other
+loss (probability targets, label smoothing, the margin losses, ...) is a composite of torchlite
+ops whose gradient equals PyTorch's.
 """
 import contextlib
 import math
@@ -97,8 +97,8 @@ def _not_differentiable(fn, name, t):
 
 
 def _weighted(loss, weight, reduction):
-    """torch 2.x's optional elementwise ``weight`` of l1/mse/huber: mean divides by its sum
-    (huber: by the count)."""
+    """torch 2.x's optional elementwise ``weight`` of l1_loss / mse_loss: mean divides by the
+    weights' sum."""
     loss = loss * weight
     if reduction == "mean":
         return loss.sum() / weight.sum()

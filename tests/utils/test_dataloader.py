@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 import torchlite
-from torchlite.utils.data import (BatchSampler, DataLoader, Dataset, IterableDataset,
-                                  SequentialSampler, TensorDataset, get_worker_info)
+from torchlite.utils.data import (DataLoader, Dataset, IterableDataset, SequentialSampler,
+                                  TensorDataset, get_worker_info)
 
 from .helpers import plain
 

@@ -58,3 +58,4 @@ from . import linalg  # noqa: E402  (torch.linalg namespace)
 from . import nn  # noqa: E402
 from . import utils  # noqa: E402  (torch.utils.data)
 from . import optim  # noqa: E402  (torch.optim namespace)
+from .serialization import load, save  # noqa: E402

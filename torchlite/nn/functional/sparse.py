@@ -80,7 +80,7 @@ def _scatter_rows(xp, idx, rows, num):
     the table, as in small vocabularies) sum runs of sorted indices with add.reduceat, which
     is several times faster on NumPy than add.at's per-element accumulation."""
     out = xp.zeros((num, rows.shape[1]), dtype=rows.dtype)
-    if idx.size > num and hasattr(xp.add, "reduceat"):
+    if idx.size > num and xp.__name__ == "numpy":
         order = xp.argsort(idx, kind="stable")
         ordered = idx[order]
         starts = xp.flatnonzero(xp.concatenate(([True], ordered[1:] != ordered[:-1])))

@@ -33,7 +33,8 @@ def _arrays(tensors):
         if not isinstance(t, Tensor):
             raise ValueError(f"Key `{name}` is invalid, expected torch.Tensor but received "
                              f"{type(t)}")
-        arrays[name] = np.ascontiguousarray(t._host())
+        host = t._host()  # (not ascontiguousarray: it makes 0-d arrays 1-d)
+        arrays[name] = host if host.flags.c_contiguous else host.copy(order="C")
     return arrays
 
 

@@ -1,6 +1,6 @@
 """Adadelta (rho-averaged squared gradients and updates)."""
 from .optimizer import (Optimizer, _check_lr, _check_nonnegative, _closure_loss, _scalar_state,
-                        _to_scalar, _xp, _zeros_like)
+                        _value, _xp, _zeros_like)
 
 __all__ = ["Adadelta", "adadelta"]
 
@@ -45,7 +45,7 @@ class Adadelta(Optimizer):
 def adadelta(params, grads, square_avgs, acc_deltas, state_steps, *, lr, rho, eps,
              weight_decay, maximize):
     """The Adadelta update on raw arrays, in place."""
-    lr = _to_scalar(lr)
+    lr = _value(lr)
     for param, grad, square_avg, acc_delta, step in zip(params, grads, square_avgs, acc_deltas,
                                                         state_steps):
         xp = _xp(param)

@@ -1,6 +1,6 @@
 """Adagrad (lr_decay, initial_accumulator_value)."""
 from .optimizer import (Optimizer, _check_lr, _check_nonnegative, _closure_loss, _scalar_state,
-                        _to_scalar, _xp, _zeros_like)
+                        _value, _xp, _zeros_like)
 
 __all__ = ["Adagrad", "adagrad"]
 
@@ -54,7 +54,7 @@ class Adagrad(Optimizer):
 def adagrad(params, grads, state_sums, state_steps, *, lr, weight_decay, lr_decay, eps,
             maximize):
     """The Adagrad update on raw arrays, in place."""
-    lr = _to_scalar(lr)
+    lr = _value(lr)
     for param, grad, state_sum, step_t in zip(params, grads, state_sums, state_steps):
         step_t += 1
         grad = -grad if maximize else grad

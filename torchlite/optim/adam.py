@@ -1,7 +1,8 @@
 """Adam (amsgrad, L2 or decoupled weight decay, maximize)."""
 from .._tensor import Tensor
 from .optimizer import (Optimizer, _check_betas, _check_lr, _check_nonnegative, _closure_loss,
-                        _lerp_, _scalar_state, _to_scalar, _xp, _zeros_like)
+                        _lerp_, _scalar_state, _to_scalar, _value, _xp,
+                        _zeros_like)
 
 __all__ = ["Adam", "adam"]
 
@@ -74,7 +75,7 @@ def _check_adam_args(lr, betas, eps, weight_decay):
 def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *, amsgrad, beta1,
          beta2, lr, weight_decay, eps, maximize, decoupled_weight_decay=False):
     """The Adam update on raw arrays, in place (``state_steps``: 0-d step counters)."""
-    lr, beta1, beta2 = _to_scalar(lr), _to_scalar(beta1), _to_scalar(beta2)
+    lr, beta1, beta2 = _value(lr), _value(beta1), _value(beta2)
     for i, param in enumerate(params):
         xp = _xp(param)
         grad = -grads[i] if maximize else grads[i]

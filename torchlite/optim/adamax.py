@@ -1,6 +1,6 @@
 """Adamax: Adam with an infinity-norm second moment."""
 from .optimizer import (Optimizer, _check_betas, _check_lr, _check_nonnegative, _closure_loss,
-                        _lerp_, _scalar_state, _to_scalar, _xp, _zeros_like)
+                        _lerp_, _scalar_state, _value, _xp, _zeros_like)
 
 __all__ = ["Adamax", "adamax"]
 
@@ -45,7 +45,7 @@ class Adamax(Optimizer):
 def adamax(params, grads, exp_avgs, exp_infs, state_steps, *, eps, beta1, beta2, lr,
            weight_decay, maximize):
     """The Adamax update on raw arrays, in place."""
-    lr = _to_scalar(lr)
+    lr = _value(lr)
     for i, param in enumerate(params):
         xp = _xp(param)
         grad = -grads[i] if maximize else grads[i]

@@ -1,7 +1,7 @@
 """L-BFGS (history_size, max_iter, line_search_fn None or 'strong_wolfe'), on flat raw arrays."""
 from .._tensor import Tensor, _make
 from ..autograd import enable_grad
-from .optimizer import Optimizer, _check_lr, _real, _to_scalar, _xp
+from .optimizer import Optimizer, _check_lr, _real, _value, _xp
 
 __all__ = ["LBFGS"]
 
@@ -158,7 +158,7 @@ class LBFGS(Optimizer):
     def step(self, closure):
         """Run up to ``max_iter`` L-BFGS iterations; returns the closure's first loss."""
         group = self.param_groups[0]
-        lr = _to_scalar(group["lr"])
+        lr = _value(group["lr"])
         max_iter, max_eval = group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         line_search_fn, history_size = group["line_search_fn"], group["history_size"]

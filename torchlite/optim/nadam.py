@@ -1,6 +1,6 @@
 """NAdam: Adam with Nesterov momentum (momentum_decay schedule, decoupled weight decay)."""
 from .optimizer import (Optimizer, _check_betas, _check_lr, _check_nonnegative, _closure_loss,
-                        _lerp_, _scalar_state, _to_scalar, _xp, _zeros_like)
+                        _lerp_, _scalar_state, _value, _xp, _zeros_like)
 
 __all__ = ["NAdam", "nadam"]
 
@@ -56,7 +56,7 @@ class NAdam(Optimizer):
 def nadam(params, grads, exp_avgs, exp_avg_sqs, mu_products, state_steps, *, beta1, beta2, lr,
           weight_decay, momentum_decay, eps, maximize, decoupled_weight_decay=False):
     """The NAdam update on raw arrays, in place."""
-    lr = _to_scalar(lr)
+    lr = _value(lr)
     for i, param in enumerate(params):
         xp = _xp(param)
         grad = -grads[i] if maximize else grads[i]

@@ -49,7 +49,14 @@ def register_optimizer_step_post_hook(hook):
 
 
 def _to_scalar(x):
-    """A 1-element Tensor option (lr, betas) as a Python number; other values unchanged."""
+    """A 1-element Tensor option (betas) as a 0-d Tensor, as PyTorch keeps it in defaults."""
+    if isinstance(x, Tensor) and x.dim() != 0:
+        return x.squeeze()
+    return x
+
+
+def _value(x):
+    """An option (lr, betas, weight_decay) as a Python number for the update arithmetic."""
     if isinstance(x, Tensor):
         return x.item()
     return x

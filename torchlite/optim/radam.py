@@ -1,6 +1,6 @@
 """RAdam: Adam with a rectified adaptive learning rate (decoupled weight decay optional)."""
 from .optimizer import (Optimizer, _check_betas, _check_lr, _check_nonnegative, _closure_loss,
-                        _lerp_, _scalar_state, _to_scalar, _xp, _zeros_like)
+                        _lerp_, _scalar_state, _value, _xp, _zeros_like)
 
 __all__ = ["RAdam", "radam"]
 
@@ -48,7 +48,7 @@ class RAdam(Optimizer):
 def radam(params, grads, exp_avgs, exp_avg_sqs, state_steps, *, beta1, beta2, lr, weight_decay,
           eps, maximize, decoupled_weight_decay=False):
     """The RAdam update on raw arrays, in place."""
-    lr = _to_scalar(lr)
+    lr = _value(lr)
     rho_inf = 2 / (1 - beta2) - 1
     for i, param in enumerate(params):
         xp = _xp(param)

@@ -1,6 +1,6 @@
 """RMSprop (centered, momentum, alpha smoothing)."""
 from .optimizer import (Optimizer, _check_lr, _check_nonnegative, _closure_loss, _lerp_,
-                        _scalar_state, _to_scalar, _xp, _zeros_like)
+                        _scalar_state, _value, _xp, _zeros_like)
 
 __all__ = ["RMSprop", "rmsprop"]
 
@@ -55,7 +55,7 @@ class RMSprop(Optimizer):
 def rmsprop(params, grads, square_avgs, grad_avgs, momentum_buffer_list, state_steps, *, lr,
             alpha, eps, weight_decay, momentum, centered, maximize):
     """The RMSprop update on raw arrays, in place."""
-    lr = _to_scalar(lr)
+    lr = _value(lr)
     for i, param in enumerate(params):
         xp = _xp(param)
         grad = -grads[i] if maximize else grads[i]

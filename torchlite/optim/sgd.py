@@ -1,6 +1,6 @@
 """SGD with momentum, dampening, Nesterov momentum, weight decay and maximize."""
 from .._tensor import _make
-from .optimizer import Optimizer, _check_lr, _check_nonnegative, _closure_loss, _to_scalar
+from .optimizer import Optimizer, _check_lr, _check_nonnegative, _closure_loss, _value
 
 __all__ = ["SGD", "sgd"]
 
@@ -60,7 +60,7 @@ def sgd(params, grads, momentum_buffer_list, *, weight_decay, momentum, lr, damp
         nesterov, maximize):
     """The SGD update on raw arrays, in place; a None momentum buffer is created (stored back
     into ``momentum_buffer_list``) from the first gradient."""
-    lr, weight_decay = _to_scalar(lr), _to_scalar(weight_decay)
+    lr, weight_decay = _value(lr), _value(weight_decay)
     for i, param in enumerate(params):
         grad = -grads[i] if maximize else grads[i]
         if weight_decay != 0:

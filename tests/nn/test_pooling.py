@@ -72,13 +72,18 @@ def compare_lp(name, shapes, kwargs, dtype):
 
 
 def test_max_pool_ties_and_nan_as_torch():
-    """Ties pick the first maximum; a NaN in a window is its maximum (as PyTorch)."""
-    x = torch.tensor([[[[1., 1., 2.], [2., float("nan"), 0.], [3., 3., 3.]]]])
-    a, ia = torch.nn.functional.max_pool2d(x, 2, stride=1, return_indices=True)
-    b, ib = F.max_pool2d(torchlite.tensor(x.numpy()), 2, stride=1, return_indices=True)
-    np.testing.assert_array_equal(b.numpy(), a.numpy())
-    np.testing.assert_array_equal(ib.numpy(), ia.numpy())
-    assert ib.dtype == torchlite.int64 and not ib.requires_grad
+    """Ties pick the first maximum; a NaN is a window's maximum, the last NaN its index."""
+    nan = float("nan")
+    for rows in ([[1., 1., 2.], [2., nan, 0.], [3., 3., 3.]],
+                 [[nan, 1., 2.], [2., nan, 0.], [3., nan, 3.]]):
+        x = torch.tensor([[rows]])
+        for fn, kw in (("max_pool2d", dict(kernel_size=2, stride=1)),
+                       ("adaptive_max_pool2d", dict(output_size=2))):
+            a, ia = getattr(torch.nn.functional, fn)(x, return_indices=True, **kw)
+            b, ib = getattr(F, fn)(torchlite.tensor(x.numpy()), return_indices=True, **kw)
+            np.testing.assert_array_equal(b.numpy(), a.numpy())
+            np.testing.assert_array_equal(ib.numpy(), ia.numpy())
+            assert ib.dtype == torchlite.int64 and not ib.requires_grad
 
 
 def test_max_pool_integer_input():

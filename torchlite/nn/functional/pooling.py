@@ -13,7 +13,7 @@ from ... import _tensor
 from ...autograd.function import Function
 from ...ops.indexing import Index, ufunc_at
 from ...ops._util import check_tensor
-from .conv import _Geo, col2im, expand_param, out_size, windows
+from .conv import _Geo, _offsets, col2im, expand_param, out_size, windows
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices",
            "max_pool2d_with_indices", "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d",
@@ -29,21 +29,31 @@ def _lowest(xp, dtype):
 
 def _argmax_positions(xp, vals, tables, size):
     """Max over the window axes of ``vals`` (B, C, *K, *Out) and the flat spatial index of each
-    maximum in the input; ``tables[d]`` (K_d, Out_d) maps a window offset to its position."""
+    maximum in the input; ``tables[d]`` (K_d, Out_d) maps a window offset to its position.
+
+    A running maximum over the kernel offsets (a few strided passes, no copy of the windows,
+    branch-free updates); as PyTorch's kernel, a later value wins when greater or NaN."""
     n = len(tables)
-    kernel = vals.shape[2:2 + n]
-    out = vals.shape[2 + n:]
-    flat = vals.reshape(vals.shape[:2] + (math.prod(kernel),) + out)
-    arg = flat.argmax(axis=2)
-    values = xp.take_along_axis(flat, arg[:, :, None], axis=2)[:, :, 0]
-    index = xp.zeros(arg.shape, dtype="int64")
-    step = math.prod(kernel)
+    kernel, out = vals.shape[2:2 + n], vals.shape[2 + n:]
+    offsets = _offsets(kernel)
+    code = xp.dtype("uint8") if len(offsets) <= 256 else xp.dtype("int32")
+    best = vals[(slice(None), slice(None)) + offsets[0]].copy()
+    arg = xp.zeros(best.shape, dtype=code)
+    for i, k in enumerate(offsets[1:], 1):
+        v = vals[(slice(None), slice(None)) + k]
+        better = v > best
+        if v.dtype.kind == "f":
+            better |= v != v
+        arg += (xp.asarray(i, dtype=code) - arg) * better
+        xp.maximum(best, v, out=best)
+    positions = 0  # (*K, *Out): the flat input position of each window offset of each output
     for d, table in enumerate(tables):
-        step //= kernel[d]
-        k = (arg // step) % kernel[d]
-        o = xp.arange(out[d]).reshape((out[d],) + (1,) * (n - 1 - d))
-        index = index * size[d] + table[k, o]
-    return values, index
+        shape = [1] * (2 * n)
+        shape[d], shape[n + d] = table.shape
+        positions = positions + table.reshape(shape) * math.prod(size[d + 1:])
+    count = math.prod(out)
+    key = arg.astype("int64") * count + xp.arange(count).reshape(out)
+    return best, positions.reshape(-1).take(key)
 
 
 class _MaxPool(Function):

@@ -182,6 +182,23 @@ def test_torch_legacy_format():
     assert out["v"][1].item() == 100.0
 
 
+def test_torch_whole_module_loads_as_torchlite_module():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU())
+    mine = torch_roundtrip(net, weights_only=False)
+    assert type(mine) is tl.nn.Sequential and repr(mine) == repr(net)
+    x = np.ones((1, 2), np.float32)
+    np.testing.assert_allclose(to_np(mine(tl.tensor(x))), to_np(net(torch.tensor(x))),
+                               rtol=1e-6)
+
+
+def test_legacy_truncated():
+    buf = io.BytesIO()
+    torch.save({"a": torch.arange(100.0)}, buf, _use_new_zipfile_serialization=False)
+    with pytest.raises(RuntimeError, match="legacy checkpoint"):
+        tl.load(io.BytesIO(buf.getvalue()[:-50]))
+
+
 # ---- torchlite -> PyTorch ---------------------------------------------------------------
 
 @pytest.mark.parametrize("name", DTYPES)
@@ -195,9 +212,14 @@ def test_torchlite_file_every_dtype(name):
 
 def test_torchlite_shared_storage_in_torch():
     base = tl.arange(12.0)
-    src = {"base": base, "view": base[2:8].view(2, 3).t(), "again": base}
+    src = {"base": base, "view": base[2:8].view(2, 3).t(), "again": base,
+           "expanded": base[:3].expand(4, 3), "windows": base.unfold(0, 3, 2)}
     out = tl_roundtrip(src, weights_only=True)
     assert out["again"] is out["base"]
+    for key in ("expanded", "windows"):
+        assert out[key].untyped_storage().data_ptr() == out["base"].untyped_storage().data_ptr()
+        assert_same(src[key], out[key])
+    assert out["expanded"].stride() == (0, 1) and out["windows"].stride() == (2, 1)
     assert out["view"].untyped_storage().data_ptr() == out["base"].untyped_storage().data_ptr()
     assert out["view"].storage_offset() == 2 and out["view"].stride() == (1, 3)
     assert_same(src["view"], out["view"])

@@ -441,10 +441,14 @@ def _storage_bytes(root):
     return memoryview(host.ravel(order="K").view(np.uint8))
 
 
-def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL):
+def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL,
+         _use_new_zipfile_serialization=True):
     """Save ``obj`` to a path (atomically) or a writable binary file object."""
     if pickle_module is not pickle:
         raise NotImplementedError("torchlite.save pickles with the standard pickle module only")
+    if not _use_new_zipfile_serialization:
+        raise NotImplementedError("torchlite.save writes the zip checkpoint format only "
+                                  "(_use_new_zipfile_serialization=False is not supported)")
     buf = io.BytesIO()
     pickler = _Pickler(buf, pickle_protocol)
     pickler.dump(obj)
@@ -703,6 +707,9 @@ def _load_legacy(fh, restore, weights_only, pickle_load_args):
         raise RuntimeError(f"Invalid protocol version: {protocol}")
     sys_info = next_pickle()
     swap = sys_info.get("little_endian", True) != (sys.byteorder == "little")
+    start = fh.tell()
+    file_size = fh.seek(0, os.SEEK_END)
+    fh.seek(start)
     storages = {}
 
     def persistent_load(pid):
@@ -710,6 +717,9 @@ def _load_legacy(fh, restore, weights_only, pickle_load_args):
             return pid[1]  # a module class saved with its source: the class itself
         dtype, key, location, numel = _storage_pid(pid, 6)
         if key not in storages:
+            if numel * dtype.itemsize > file_size:
+                raise RuntimeError(f"storage {key} of the legacy checkpoint is larger than the "
+                                   "file: truncated or corrupt")
             storages[key] = _Storage(np.empty(numel, dtype.np), _device.CPU)
             if restore(storages[key], location).device.type != "cpu":
                 raise RuntimeError("torchlite loads PyTorch's legacy (non-zip) checkpoint format "
@@ -724,8 +734,9 @@ def _load_legacy(fh, restore, weights_only, pickle_load_args):
     result = next_pickle(persistent_load)
     for key in next_pickle():
         arr = storages[_ascii(key)]._array
-        (numel,) = struct.unpack("<q", fh.read(8))
-        if numel != arr.size or not _read_into(fh, memoryview(arr.view(np.uint8))):
+        count = fh.read(8)
+        if (len(count) != 8 or struct.unpack("<q", count)[0] != arr.size
+                or not _read_into(fh, memoryview(arr.view(np.uint8)))):
             raise RuntimeError(f"storage {key} of the legacy checkpoint is truncated or corrupt")
         if swap:
             arr.byteswap(inplace=True)

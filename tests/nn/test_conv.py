@@ -300,3 +300,10 @@ def test_conv_net_repr_matches_torch():
     if not hasattr(torchlite.nn, "Linear") or not hasattr(torchlite.nn, "ReLU"):
         pytest.skip("Linear / ReLU layers are not in torchlite.nn yet")
     assert repr(eval(spec, dict(vars(torchlite.nn)))) == repr(eval(spec, dict(vars(torch.nn))))
+
+
+def test_conv_weight_gradient_without_cached_columns(monkeypatch):
+    """Columns too large to keep from forward are rebuilt for the weight gradient."""
+    import torchlite.nn.functional.conv as conv_module
+    monkeypatch.setattr(conv_module, "_CACHE_BYTES", 0)
+    compare_functional("conv2d", [(2, 3, 6, 5), (4, 3, 3, 3), (4,)], stride=2, padding=1)

@@ -180,3 +180,14 @@ def test_pooling_layers_return_indices():
                                   "MaxPool2d((2, 3), stride=[1, 2], ceil_mode=True)"])
 def test_pooling_layer_repr(spec):
     assert repr(eval(spec, dict(vars(torchlite.nn)))) == repr(eval(spec, dict(vars(torch.nn))))
+
+
+def test_avg_pool_integer_input_truncates_as_torch():
+    x = torch.tensor([[[[-7, 2, 5], [3, -1, 8]]]])
+    for kw in (dict(kernel_size=2, stride=1),
+               dict(kernel_size=2, stride=1, padding=1, count_include_pad=False)):
+        a = torch.nn.functional.avg_pool2d(x, **kw)
+        b = F.avg_pool2d(torchlite.tensor(x.numpy()), **kw)
+        np.testing.assert_array_equal(b.numpy(), a.numpy())
+        assert b.dtype == torchlite.int64
+    same_error(lambda t, f: f.adaptive_avg_pool2d(t.ones(1, 2, 3, 3, dtype=t.int64), 1))

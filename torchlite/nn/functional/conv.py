@@ -123,6 +123,11 @@ def _conv_transpose_array(xp, y, w, geo, size):
     return col2im(xp, cols, geo, size)
 
 
+# Columns up to this size are kept from forward for the weight gradient (saves one im2col);
+# larger ones are rebuilt in backward rather than held (they are prod(kernel) times the input).
+_CACHE_BYTES = 32 << 20
+
+
 # ---- primitives --------------------------------------------------------------------------------
 class _Conv(Function):
     raw = True
@@ -136,7 +141,7 @@ class _Conv(Function):
         ctx.geo = geo
         ctx.save_for_backward(x, w)
         out, cols = _conv_array(ctx.xp, x, w, geo)
-        if True in ctx.needs_input_grad[1:2]:
+        if True in ctx.needs_input_grad[1:2] and cols.nbytes <= _CACHE_BYTES:
             ctx.cols = cols  # used once by the weight gradient, then dropped
         if b is not None:
             out += b.reshape((-1,) + (1,) * len(geo.kernel))

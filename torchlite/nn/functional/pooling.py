@@ -148,6 +148,8 @@ class _AvgPool(Function):
         view, _ = windows(ctx.xp, x, geo)
         n = len(geo.kernel)
         out = view.sum(axis=tuple(range(2, 2 + n)))
+        if out.dtype.kind != "f":  # integer pooling truncates toward zero, as PyTorch's
+            return ctx.xp.trunc(out / divisor).astype(x.dtype)
         out /= divisor
         return out
 
@@ -406,6 +408,9 @@ def _average_matrix(xp, size, out, dtype):
 def _adaptive_avg_pool(n, op, input, output_size, message):
     x, added = _batched(op, input, n, message)
     _check_nonempty(op, x, added)
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {x.dtype._short}")
     xp = x._device.xp
     out = _adaptive_size(op, output_size, x.shape[2:], n)
     y = x

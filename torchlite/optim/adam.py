@@ -87,16 +87,18 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *, 
                 param *= 1 - lr * weight_decay
             else:
                 grad = grad + weight_decay * param
-        _lerp_(exp_avg, grad, 1 - beta1)
+        scratch = _lerp_(exp_avg, grad, 1 - beta1)
         exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
+        xp.multiply(grad, 1 - beta2, out=scratch)
+        scratch *= grad
+        exp_avg_sq += scratch
         bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
         step_size = lr / (1 - beta1 ** step)
         if amsgrad:
             xp.maximum(max_exp_avg_sqs[i], exp_avg_sq, out=max_exp_avg_sqs[i])
-            denom = xp.sqrt(max_exp_avg_sqs[i])
+            denom = xp.sqrt(max_exp_avg_sqs[i], out=scratch)
         else:
-            denom = xp.sqrt(exp_avg_sq)
+            denom = xp.sqrt(exp_avg_sq, out=scratch)
         denom /= bias_correction2_sqrt
         denom += eps
         update = exp_avg * -step_size

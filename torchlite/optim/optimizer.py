@@ -93,15 +93,17 @@ def _xp(a):
     return _CPU_XP if isinstance(a, _CPU_XP.ndarray) else device("cuda").xp
 
 
-def _lerp_(a, end, weight):
-    """``a.lerp_(end, weight)`` on raw arrays, with PyTorch's two formulas for accuracy."""
-    diff = end - a
+def _lerp_(a, end, weight, scratch=None):
+    """``a.lerp_(end, weight)`` on raw arrays, with PyTorch's two formulas for accuracy;
+    returns its temporary (``scratch`` when given) for reuse."""
+    diff = _xp(a).subtract(end, a, out=scratch)
     if abs(weight) < 0.5:
         diff *= weight
         a += diff
     else:
         diff *= 1 - weight
         _xp(a).subtract(end, diff, out=a)
+    return diff
 
 
 def _closure_loss(closure):

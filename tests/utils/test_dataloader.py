@@ -316,6 +316,12 @@ def _normalise(exc):
     return text.replace("SequentialSampler", "").replace("TorchRange", "")
 
 
+def test_timeout_needs_workers(torch_oracle):
+    for lib in (torchlite, torch_oracle):
+        with pytest.raises(AssertionError, match="requires timeout == 0"):
+            iter(lib.utils.data.DataLoader(Plain(), timeout=1))
+
+
 def test_attributes_frozen_after_init(torch_oracle):
     for lib in (torchlite, torch_oracle):
         loader = lib.utils.data.DataLoader(Plain())

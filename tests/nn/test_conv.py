@@ -108,6 +108,8 @@ CONV_CASES = [
     ("conv2d", [(2, 3, 6, 5), (4, 3, 2, 2)], dict(padding="valid", stride=3)),
     ("conv2d", [(3, 6, 5), (6, 1, 3, 3), (6,)], dict(groups=3, padding=(2, 0))),
     ("conv2d", [(2, 6, 9, 9), (6, 2, 3, 3)], dict(groups=3, stride=[2], dilation=[2])),
+    ("conv2d", [(2, 6, 7, 6), (2, 6, 3, 3), (2,)], dict(padding=(2, 1), dilation=(1, 2))),
+    ("conv2d", [(2, 8, 5, 5), (4, 2, 3, 3)], dict(groups=4, padding=1)),
     ("conv3d", [(2, 2, 5, 4, 6), (3, 2, 2, 3, 2), (3,)], dict(stride=2, padding=1)),
     ("conv3d", [(1, 4, 4, 5, 3), (4, 2, 3, 1, 2)], dict(groups=2, padding="same")),
     ("conv_transpose1d", [(2, 4, 5), (4, 3, 3), (3,)], dict(stride=3, padding=2,
@@ -117,6 +119,7 @@ CONV_CASES = [
     ("conv_transpose2d", [(2, 3, 4, 4), (3, 2, 3, 3)], {}),
     ("conv_transpose2d", [(3, 4, 4), (3, 2, 2, 2), (2,)], dict(stride=2)),
     ("conv_transpose2d", [(1, 2, 3, 5), (2, 5, 3, 3)], dict(padding=1, dilation=2)),
+    ("conv_transpose2d", [(1, 2, 4, 4), (2, 3, 3, 3)], dict(dilation=2, output_padding=1)),
     ("conv_transpose3d", [(1, 2, 3, 4, 3), (2, 3, 2, 2, 3), (3,)], dict(stride=2, padding=1)),
 ]
 

@@ -32,7 +32,7 @@ def out_size(size, geo):
 
 
 def pad_array(xp, x, lo, hi, value=0):
-    """``x`` padded on its trailing len(lo) dims by ``lo`` before and ``hi`` after with ``value``."""
+    """``x`` padded on its last len(lo) dims by ``lo`` before and ``hi`` after with ``value``."""
     if not any(lo) and not any(hi):
         return x
     lead = x.ndim - len(lo)
@@ -274,7 +274,7 @@ def _check_shapes(input, weight, bias, geo, transposed):
                            f"dimension 0, but got weight of size [{_fmt(ws)}] instead")
     channels, out_channels = (ws[0], ws[1] * g) if transposed else (ws[1] * g, ws[0])
     if xs[1] != channels:
-        head = f"Given transposed=1, weight" if transposed else f"Given groups={g}, weight"
+        head = "Given transposed=1, weight" if transposed else f"Given groups={g}, weight"
         raise RuntimeError(f"{head} of size {_fmt(ws)}, expected input{_fmt(xs)} to have "
                            f"{channels} channels, but got {xs[1]} channels instead")
     if bias is not None and (bias.ndim != 1 or bias.shape[0] != out_channels):

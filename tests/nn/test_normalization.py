@@ -147,6 +147,16 @@ def test_functional_normalize(p, dim, dtype):
         lib, lambda t: lib.nn.functional.normalize(t, p, dim), [x], dtype), dtype)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("size,shape", [(1, (2, 5, 3)), (2, (2, 5, 3, 4)), (3, (2, 6, 3, 2)),
+                                        (8, (2, 5, 2, 2, 3))])
+def test_local_response_norm(size, shape, dtype):
+    same(lambda lib: run_module(lib, lambda lib: lib.nn.LocalResponseNorm(size, 0.1, 0.6, 2.0),
+                                [values(shape, 1)], dtype), dtype)
+    same_program(lambda lib: (repr(lib.nn.LocalResponseNorm(size)),
+                              lib.nn.functional.local_response_norm(lib.randn(2, 3), 2)))
+
+
 # ---- the primitive ----------------------------------------------------------------------------
 
 CHECKS = [

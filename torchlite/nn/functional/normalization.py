@@ -10,9 +10,12 @@ import math
 from ... import _dtype
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
+from ..._creation import zeros
 from ...ops._util import check_tensor
+from ...ops.shape import cat
 
-__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "normalize"]
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "normalize",
+           "local_response_norm"]
 
 
 class NormAffine(Function):
@@ -344,3 +347,25 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
         return input / denom
     with no_grad():
         return out.copy_(input / denom)
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """input / (k + alpha * mean of squares over ``size`` neighbouring channels) ** beta.
+
+    The zero-padded channel-window sums are differences of one cumulative sum (no pooling)."""
+    if input.dim() < 3:
+        gap = " " * 26  # PyTorch's message carries a line continuation's indentation
+        raise ValueError(f"Expected 3D or higher dimensionality{gap}input (got {input.dim()} "
+                         "dimensions)")
+    if input.numel() == 0:
+        return input
+    sq = input * input
+    shape = list(sq.shape)
+
+    def zero_channels(n):
+        return zeros(shape[:1] + [n] + shape[2:], dtype=sq.dtype, device=sq.device)
+    # S[j] = sum of the first j zero-padded channels; window c = S[c + size] - S[c]
+    csum = cat([zero_channels(size // 2 + 1), sq, zero_channels((size - 1) // 2)], 1).cumsum(1)
+    channels = shape[1]
+    window = csum.narrow(1, size, channels) - csum.narrow(1, 0, channels)
+    return input / (window * (alpha / size) + k) ** beta

@@ -1,8 +1,10 @@
 """Activation functions (torch.nn.functional): pointwise nonlinearities, softmax family, glu.
 
-Hot activations are fused primitives (one forward pass through ``ctx.xp``, a backward written in
-torchlite ops so double backward works): gelu, silu, softplus, the elu family, leaky_relu,
-hardtanh, softmax and log_softmax. The rest are composites whose gradients equal PyTorch's.
+Hot activations are fused primitives (forward through ``ctx.xp``; backward through a second fused
+primitive whose own backward is in torchlite ops, so double backward works): gelu, silu,
+softplus, the elu family, leaky_relu, hardtanh, softmax and log_softmax. The rest are composites
+whose gradients equal PyTorch's. torch.softmax / torch.log_softmax and their Tensor methods are
+registered here too.
 """
 import math
 import warnings

@@ -143,6 +143,8 @@ GRADCHECK_CASES = [
     (F.conv_transpose2d, [(2, 4, 3, 3), (4, 1, 3, 2), (2,)], dict(stride=2, padding=1,
                                                                   output_padding=1, groups=2)),
     (F.conv_transpose2d, [(1, 2, 3, 4), (2, 3, 2, 2)], dict(padding=1)),
+    (F.conv_transpose2d, [(1, 2, 3, 3), (2, 3, 2, 2), (3,)], dict(dilation=2, output_padding=1)),
+    (F.conv_transpose1d, [(2, 3, 4), (3, 2, 3)], dict(stride=3, output_padding=2)),
     (F.conv3d, [(1, 2, 3, 4, 3), (2, 2, 2, 2, 2)], dict(stride=(1, 2, 1))),
 ]
 

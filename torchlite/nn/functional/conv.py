@@ -32,10 +32,14 @@ def out_size(size, geo):
 
 
 def pad_array(xp, x, lo, hi, value=0):
-    """``x`` padded on its last len(lo) dims by ``lo`` before and ``hi`` after with ``value``."""
+    """``x`` padded on its last len(lo) dims by ``lo`` before and ``hi`` after with ``value``
+    (a negative ``hi`` crops: those trailing rows lie under no window)."""
+    lead = x.ndim - len(lo)
+    if any(h < 0 for h in hi):
+        x = x[(Ellipsis,) + tuple(slice(0, n + min(h, 0)) for n, h in zip(x.shape[lead:], hi))]
+        hi = tuple(max(h, 0) for h in hi)
     if not any(lo) and not any(hi):
         return x
-    lead = x.ndim - len(lo)
     shape = x.shape[:lead] + tuple(n + a + b for n, a, b in zip(x.shape[lead:], lo, hi))
     out = xp.full(shape, value, dtype=x.dtype)
     out[(Ellipsis,) + tuple(slice(a, a + n) for a, n in zip(lo, x.shape[lead:]))] = x
@@ -60,14 +64,14 @@ def col2im(xp, cols, geo, size):
     n = len(size)
     out = cols.shape[-n:]
     b, g, cg = cols.shape[0], cols.shape[1], cols.shape[2 + n]
-    full = tuple(s + lo + hi for s, lo, hi in zip(size, geo.lo, geo.hi))
+    full = tuple(s + lo + max(hi, 0) for s, lo, hi in zip(size, geo.lo, geo.hi))
     padded = xp.zeros((b, g, cg) + full, dtype=cols.dtype)
     for k in _offsets(geo.kernel):
         region = tuple(slice(i * d, i * d + s * (o - 1) + 1, s)
                        for i, d, s, o in zip(k, geo.dilation, geo.stride, out))
         padded[(Ellipsis,) + region] += cols[(slice(None), slice(None)) + k]
     padded = padded.reshape((b, g * cg) + full)
-    if not any(geo.lo) and not any(geo.hi):
+    if not any(geo.lo) and full == tuple(size):
         return padded
     crop = tuple(slice(lo, lo + s) for lo, s in zip(geo.lo, size))
     return xp.ascontiguousarray(padded[(Ellipsis,) + crop])
@@ -370,7 +374,9 @@ def _conv_transposend(n, op, input, weight, bias, stride, padding, output_paddin
     _check_params(stride, padding, dilation, groups)
     if any(p < 0 for p in output_padding):
         raise RuntimeError("negative output_padding is not supported")
-    geo = _Geo(tuple(weight.shape[2:]), stride, padding, padding, dilation, groups)
+    # the conv whose adjoint this is: its windows end where the output padding starts
+    geo = _Geo(tuple(weight.shape[2:]), stride, padding,
+               tuple(p - op_ for p, op_ in zip(padding, output_padding)), dilation, groups)
     _check_shapes(x, weight, bias, geo, transposed=True)
     if any(p >= s and p >= d for p, s, d in zip(output_padding, stride, dilation)):
         names = ("depth", "height", "width")[-k:] if k <= 3 else [str(i) for i in range(k)]

@@ -200,6 +200,17 @@ def test_manual_lr_schedule_through_param_groups():
     _assert_traj([tp.numpy()], [lp.numpy()], 1e-10, 1e-12)
 
 
+def test_tensor_betas_follow_torch():
+    tp, t_opt, lp, l_opt = _pair("Adam", {"lr": 0.05})
+    t_opt = torch.optim.Adam(tp.all_params(), lr=0.05,
+                             betas=(torch.tensor(0.8), torch.tensor(0.99)))
+    l_opt = torchlite.optim.Adam(lp.all_params(), lr=0.05,
+                                 betas=(torchlite.tensor(0.8), torchlite.tensor(0.99)))
+    assert isinstance(l_opt.defaults["betas"][0], torchlite.Tensor)
+    # the bias corrections round in float32, like the betas (last-ulp differences remain)
+    _assert_traj(_run(tp, t_opt, 5)[0], _run(lp, l_opt, 5)[0], 1e-5, 1e-6)
+
+
 def test_tensor_lr_is_accepted():
     tp, t_opt, lp, l_opt = _pair("Adam", {"lr": 0.05})
     t_opt.param_groups[0]["lr"] = torch.tensor(0.05)
@@ -515,8 +526,16 @@ def _errors(fn):
     lambda lib: lib.optim.SGD([("a", lib.zeros(2, requires_grad=True)),
                                lib.zeros(2, requires_grad=True)], lr=0.1),
     lambda lib: lib.optim.Adam([lib.zeros(2, requires_grad=True)], betas=(0.9, 1)),
+    lambda lib: lib.optim.Adam([lib.zeros(2, requires_grad=True)], lr=lib.tensor(0.1),
+                               foreach=True),
+    lambda lib: lib.optim.Adam([lib.zeros(2, requires_grad=True)],
+                               betas=(lib.tensor(0.9), lib.tensor(0.99)), foreach=True),
+    lambda lib: lib.optim.Adam([lib.zeros(2, requires_grad=True)],
+                               betas=(lib.tensor([0.9, 0.8]), lib.tensor(0.99))),
+    lambda lib: lib.optim.SGD([lib.zeros(2, requires_grad=True)], lr=lib.tensor([0.1, 0.2])),
 ], ids=["empty", "tensor", "not-tensor", "set", "group-set", "non-leaf", "lbfgs-groups",
-        "mixed-names", "int-beta"])
+        "mixed-names", "int-beta", "tensor-lr-foreach", "tensor-betas-foreach",
+        "tensor-betas-size", "tensor-lr-size"])
 def test_construction_errors_match_torch(make):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -531,3 +550,36 @@ def test_lbfgs_rejects_unknown_line_search():
         opt = lib.optim.LBFGS(p.params, line_search_fn="armijo")
         with pytest.raises(RuntimeError, match="^only 'strong_wolfe' is supported$"):
             opt.step(p.closure_for(opt))
+
+
+# ---- cuda (skips without CuPy and a GPU) ---------------------------------------------------
+@pytest.mark.skipif(not torchlite.cuda.is_available(), reason="needs CuPy and a CUDA device")
+@pytest.mark.parametrize("case", [("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
+                                  ("Adam", {"lr": 0.05, "amsgrad": True}),
+                                  ("AdamW", {"lr": 0.05}), ("NAdam", {"lr": 0.05}),
+                                  ("RAdam", {"lr": 0.05}),
+                                  ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.5}),
+                                  ("Adagrad", {"lr": 0.1}), ("Adadelta", {}), ("Adamax", {}),
+                                  ("LBFGS", {"line_search_fn": "strong_wolfe"})],
+                         ids=_case_id)
+def test_cuda_trajectory_matches_cpu(case):
+    name, opts = case
+    cpu = Problem(torchlite)
+    gpu = Problem(torchlite)
+    gpu.params = [p.detach().cuda().requires_grad_() for p in gpu.params]
+    gpu.frozen = gpu.frozen.detach().cuda().requires_grad_()
+    gpu.x, gpu.y = gpu.x.cuda(), gpu.y.cuda()
+    cpu_opt = getattr(torchlite.optim, name)(cpu.all_params(), **opts)
+    gpu_opt = getattr(torchlite.optim, name)(gpu.all_params(), **opts)
+    steps = 3 if name == "LBFGS" else 10
+    cpu_traj, _ = _run(cpu, cpu_opt, steps)
+    gpu_traj = []
+    closure = gpu.closure_for(gpu_opt)
+    for _ in range(steps):
+        gpu_opt.step(closure)
+        gpu_traj.append([p.detach().cpu().numpy() for p in gpu.params])
+    _assert_traj(cpu_traj, gpu_traj, 1e-9, 1e-11)
+    state = gpu_opt.state_dict()["state"]
+    assert all(v.device.type == "cuda" for s in state.values() for k, v in s.items()
+               if isinstance(v, torchlite.Tensor) and k not in ("step", "mu_product")
+               and v.dim() > 0)

@@ -20,7 +20,7 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False):
-        _check_adam_args(lr, betas, eps, weight_decay)
+        _check_adam_args(lr, betas, eps, weight_decay, foreach and not capturable)
         defaults = {"lr": lr, "betas": tuple(map(_to_scalar, betas)), "eps": eps,
                     "weight_decay": weight_decay, "amsgrad": amsgrad, "maximize": maximize,
                     "foreach": foreach, "capturable": capturable,
@@ -58,8 +58,11 @@ class Adam(Optimizer):
         return loss
 
 
-def _check_adam_args(lr, betas, eps, weight_decay):
-    """Adam's argument checks, in PyTorch's order and words."""
+def _check_adam_args(lr, betas, eps, weight_decay, uncaptured_foreach):
+    """Adam's argument checks, in PyTorch's order and words (Tensor options are refused with
+    foreach=True, capturable=False, as PyTorch refuses them)."""
+    if isinstance(lr, Tensor) and uncaptured_foreach:
+        raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
     _check_lr(lr)
     _check_nonnegative(eps, "epsilon")
     _check_betas(betas)
@@ -68,14 +71,18 @@ def _check_adam_args(lr, betas, eps, weight_decay):
             or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))):
         raise ValueError("betas must be either both floats or both Tensors")
     for i in (0, 1):
-        if isinstance(betas[i], Tensor) and betas[i].numel() != 1:
-            raise ValueError(f"Tensor betas[{i}] must be 1-element")
+        if isinstance(betas[i], Tensor):
+            if uncaptured_foreach:
+                raise ValueError(f"betas[{i}] as a Tensor is not supported for "
+                                 "capturable=False and foreach=True")
+            if betas[i].numel() != 1:
+                raise ValueError(f"Tensor betas[{i}] must be 1-element")
 
 
 def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *, amsgrad, beta1,
          beta2, lr, weight_decay, eps, maximize, decoupled_weight_decay=False):
     """The Adam update on raw arrays, in place (``state_steps``: 0-d step counters)."""
-    lr, beta1, beta2 = _value(lr), _value(beta1), _value(beta2)
+    lr, beta1, beta2 = _value(lr), _typed_scalar(beta1), _typed_scalar(beta2)
     for i, param in enumerate(params):
         xp = _xp(param)
         grad = -grads[i] if maximize else grads[i]
@@ -87,7 +94,7 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *, 
                 param *= 1 - lr * weight_decay
             else:
                 grad = grad + weight_decay * param
-        scratch = _lerp_(exp_avg, grad, 1 - beta1)
+        scratch = _lerp_(exp_avg, grad, 1 - float(beta1))
         exp_avg_sq *= beta2
         xp.multiply(grad, 1 - beta2, out=scratch)
         scratch *= grad
@@ -104,3 +111,11 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *, 
         update = exp_avg * -step_size
         update /= denom
         param += update
+
+
+def _typed_scalar(x):
+    """A Tensor beta as a NumPy scalar of its dtype, so that ``1 - beta`` and ``beta ** step``
+    round in that dtype as PyTorch's 0-d tensor arithmetic does; floats unchanged."""
+    if isinstance(x, Tensor):
+        return x._data.dtype.type(x.item())
+    return x

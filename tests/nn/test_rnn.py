@@ -325,3 +325,17 @@ def test_lstm_trains_like_torch():
     ours, theirs = _train_lstm(torchlite), _train_lstm(torch)
     np.testing.assert_allclose(ours, theirs, rtol=1e-8)
     assert ours[-1] < ours[0]
+
+
+def test_fused_lstm_cell_gradcheck_and_gradgradcheck():
+    from torchlite.autograd import gradcheck, gradgradcheck
+    cell = torchlite.nn.LSTMCell(IN, HID).double()
+    x = as_tensor(torchlite, values((B, IN), 1), "float64")
+    h0 = as_tensor(torchlite, values((B, HID), 2), "float64")
+    c0 = as_tensor(torchlite, values((B, HID), 3), "float64")
+
+    def fn(x, h0, c0):
+        h, c = cell(x, (h0, c0))
+        return h * 2 + c
+    assert gradcheck(fn, (x, h0, c0))
+    assert gradgradcheck(fn, (x, h0, c0))

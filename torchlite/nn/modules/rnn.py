@@ -12,6 +12,10 @@ import warnings
 from collections import namedtuple
 
 from ... import _creation
+from ...autograd import grad as _autograd_grad
+from ...autograd.function import Function
+from ...autograd.grad_mode import STATE, enable_grad
+from ...ops import unary as _unary
 from ...ops.shape import cat, stack
 from ...ops.unary import relu, sigmoid, tanh
 from .. import functional as F
@@ -35,12 +39,93 @@ def _rnn_relu_step(gi, state, w):
     return (relu(gi.addmm(state[0], w.hh_t)),)
 
 
+def _lstm_activations(xp, gates, c):
+    """[sigmoid(i), sigmoid(f), tanh(g), sigmoid(o)] side by side, c' and tanh(c')."""
+    hidden = c.shape[1]
+    act = _unary.Sigmoid.compute(xp, gates)
+    act[:, 2 * hidden:3 * hidden] = xp.tanh(gates[:, 2 * hidden:3 * hidden])
+    c_new = act[:, hidden:2 * hidden] * c
+    c_new += act[:, :hidden] * act[:, 2 * hidden:3 * hidden]
+    return act, c_new, xp.tanh(c_new)
+
+
+class LSTMCellFunction(Function):
+    """One fused LSTM update from the pre-activation gates (B, 4H) and the cell state: a single
+    node per time step instead of a dozen (the recurrent loop is bound by per-op overhead)."""
+
+    raw = True
+    label = "lstm_cell(gates, c)"
+    backward_rule = ("dc' = grad_c' + grad_h o (1 - tanh(c')^2); grad_gates = [dc' g i (1 - i), "
+                     "dc' c f (1 - f), dc' i (1 - g^2), grad_h tanh(c') o (1 - o)]; "
+                     "grad_c = dc' f")
+
+    @staticmethod
+    def forward(ctx, gates, c):
+        act, c_new, tc = _lstm_activations(ctx.xp, gates, c)
+        ctx.save_for_backward(gates, c)
+        return act[:, 3 * c.shape[1]:] * tc, c_new
+
+    @staticmethod
+    def backward(ctx, grad_h, grad_c):
+        gates, c = ctx.saved_tensors
+        return LSTMCellGrad.apply(grad_h, grad_c, gates, c)
+
+
+def _lstm_cell_grads(grad_h, grad_c, gates, c):
+    """The gradients of LSTMCellFunction in torchlite ops (differentiable again)."""
+    i, f, _, o = sigmoid(gates).chunk(4, 1)
+    g = tanh(gates[:, 2 * c.shape[1]:3 * c.shape[1]])
+    tc = tanh(f * c + i * g)
+    dc = grad_c + grad_h * o * (1 - tc * tc)
+    dgates = cat([dc * g * i * (1 - i), dc * c * f * (1 - f), dc * i * (1 - g * g),
+                  grad_h * tc * o * (1 - o)], 1)
+    return dgates, dc * f
+
+
+class LSTMCellGrad(Function):
+    """The backward of LSTMCellFunction as one primitive; its own backward differentiates the
+    composite ``_lstm_cell_grads`` (double backward works)."""
+
+    raw = True
+    label = "lstm_cell_backward(grad_h, grad_c, gates, c)"
+    backward_rule = "autograd of the composite LSTM cell gradient"
+
+    @staticmethod
+    def forward(ctx, grad_h, grad_c, gates, c):
+        hidden = c.shape[1]
+        act, _, tc = _lstm_activations(ctx.xp, gates, c)
+        i, f = act[:, :hidden], act[:, hidden:2 * hidden]
+        g, o = act[:, 2 * hidden:3 * hidden], act[:, 3 * hidden:]
+        dc = grad_h * o * (1 - tc * tc)
+        dc += grad_c
+        dgates = ctx.xp.empty_like(gates)
+        dgates[:, :hidden] = dc * g * i * (1 - i)
+        dgates[:, hidden:2 * hidden] = dc * c * f * (1 - f)
+        dgates[:, 2 * hidden:3 * hidden] = dc * i * (1 - g * g)
+        dgates[:, 3 * hidden:] = grad_h * tc * o * (1 - o)
+        ctx.save_for_backward(grad_h, grad_c, gates, c)
+        return dgates, dc * f
+
+    @staticmethod
+    def backward(ctx, grad_dgates, grad_dc):
+        create = STATE.enabled
+        with enable_grad():
+            # one alias per argument: partial derivatives per position, even where two
+            # arguments are the same tensor or one is computed from another
+            saved = [t.view_as(t) if t.requires_grad else t for t in ctx.saved_tensors]
+            outs = _lstm_cell_grads(*saved)
+            pairs = [(o, g) for o, g in zip(outs, (grad_dgates, grad_dc)) if g is not None]
+            wrt = [t for t in saved if t.requires_grad]
+            found = _autograd_grad([o for o, _ in pairs], wrt, [g for _, g in pairs],
+                                   retain_graph=True, create_graph=create, allow_unused=True)
+        by_id = {id(t): g for t, g in zip(wrt, found)}
+        return tuple(by_id.get(id(t)) for t in saved)
+
+
 def _lstm_step(gi, state, w):
     """c' = f * c + i * g, h' = o * tanh(c') (then h' W_hr^T with a projection)."""
     h, c = state
-    i, f, g, o = gi.addmm(h, w.hh_t).chunk(4, 1)
-    c = sigmoid(f) * c + sigmoid(i) * tanh(g)
-    h = sigmoid(o) * tanh(c)
+    h, c = LSTMCellFunction.apply(gi.addmm(h, w.hh_t), c)
     if w.hr_t is not None:
         h = h.mm(w.hr_t)
     return h, c

@@ -21,12 +21,15 @@ from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set
 from .autograd.anomaly import (is_anomaly_check_nan_enabled, is_anomaly_enabled,
                                set_anomaly_enabled)
 from .autograd.grad_mode import is_inference_mode_enabled
+# Namespaces; nn registers ops too (softmax, log_softmax), so they load before the export below.
+from . import linalg, nn, optim, utils  # noqa: E402
+from .serialization import load, save
 
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
 cfloat, cdouble = complex64, complex128
 
-globals().update(_ops.EXPORTS)
+globals().update(_ops.EXPORTS)  # every op published with @export / @function
 
 __version__ = "0.1.0"
 
@@ -54,8 +57,3 @@ def numel(input):
 def result_type(tensor1, tensor2):
     """The dtype PyTorch's promotion gives ``tensor1 op tensor2``."""
     return _dtype.result_type_of((tensor1, tensor2))
-from . import linalg  # noqa: E402  (torch.linalg namespace)
-from . import nn  # noqa: E402
-from . import utils  # noqa: E402  (torch.utils.data)
-from . import optim  # noqa: E402  (torch.optim namespace)
-from .serialization import load, save  # noqa: E402

@@ -40,6 +40,8 @@ def _scalar_kind(x):
                                 "an index")
             raise ValueError("only one element tensors can be converted to Python scalars")
         return x.dtype
+    if isinstance(x, np.generic) and not isinstance(x, (np.str_, np.bytes_, np.object_)):
+        return _dtype.from_numpy_dtype(x.dtype)  # NumPy scalars keep their dtype, as in torch
     if isinstance(x, (builtins.bool, np.bool_)):
         return _dtype.bool
     if isinstance(x, (builtins.int, np.integer)):

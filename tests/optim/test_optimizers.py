@@ -583,3 +583,33 @@ def test_cuda_trajectory_matches_cpu(case):
     assert all(v.device.type == "cuda" for s in state.values() for k, v in s.items()
                if isinstance(v, torchlite.Tensor) and k not in ("step", "mu_product")
                and v.dim() > 0)
+
+
+# ---- checkpoints (torchlite.save / torch.load and back) ------------------------------------
+@pytest.mark.parametrize("case", [("SGD", {"lr": 0.05, "momentum": 0.9}),
+                                  ("AdamW", {"lr": 0.05, "amsgrad": True}),
+                                  ("NAdam", {"lr": 0.05}), ("Adagrad", {"lr": 0.1})],
+                         ids=_case_id)
+def test_optimizer_checkpoints_move_between_libraries(case, tmp_path):
+    name, opts = case
+    tp, t_opt, lp, l_opt = _pair(name, opts)
+    _run(tp, t_opt, 4)
+    _run(lp, l_opt, 4)
+    torchlite.save(l_opt.state_dict(), tmp_path / "lite.pt")
+    torch.save(t_opt.state_dict(), tmp_path / "torch.pt")
+
+    # torch resumes from torchlite's checkpoint, torchlite from torch's: both continue alike
+    t2 = Problem(torch)
+    for p, q in zip(t2.params, tp.params):
+        p.data.copy_(q.data)
+    t2_opt = getattr(torch.optim, name)(t2.all_params(), **opts)
+    t2_opt.load_state_dict(torch.load(tmp_path / "lite.pt"))
+    l2 = Problem(torchlite)
+    for p, q in zip(l2.params, lp.params):
+        p.data.copy_(q.data)
+    l2_opt = getattr(torchlite.optim, name)(l2.all_params(), **opts)
+    l2_opt.load_state_dict(torchlite.load(tmp_path / "torch.pt"))
+    t_traj = _run(tp, t_opt, 4)[0]
+    # (loading casts NAdam's float32 'mu_product' to float64 in both libraries)
+    _assert_traj(t_traj, _run(t2, t2_opt, 4)[0], 1e-9, 1e-11)
+    _assert_traj(t_traj, _run(l2, l2_opt, 4)[0], 1e-9, 1e-11)

@@ -613,3 +613,37 @@ def test_optimizer_checkpoints_move_between_libraries(case, tmp_path):
     # (loading casts NAdam's float32 'mu_product' to float64 in both libraries)
     _assert_traj(t_traj, _run(t2, t2_opt, 4)[0], 1e-9, 1e-11)
     _assert_traj(t_traj, _run(l2, l2_opt, 4)[0], 1e-9, 1e-11)
+
+
+# ---- with nn modules -----------------------------------------------------------------------
+@pytest.mark.parametrize("name,opts", [("AdamW", {"lr": 1e-2}),
+                                       ("SGD", {"lr": 0.1, "momentum": 0.9,
+                                                "nesterov": True})])
+def test_mlp_training_with_scheduler_matches_torch(name, opts):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((16, 8))
+    y = rng.integers(0, 3, 16)
+    losses = []
+    for lib in (torch, torchlite):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(8, 16), lib.nn.Tanh(), lib.nn.Linear(16, 3))
+        model.double()
+        if lib is torch:
+            init = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
+        else:  # the same initial weights as torch's model
+            model.load_state_dict({k: torchlite.tensor(v) for k, v in init.items()})
+        opt = getattr(lib.optim, name)(model.parameters(), **opts)
+        sched = lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=20)
+        xs, ys = lib.tensor(x), lib.tensor(y)
+        run = []
+        for _ in range(20):
+            opt.zero_grad()
+            loss = lib.nn.functional.cross_entropy(model(xs), ys)
+            loss.backward()
+            opt.step()
+            sched.step()
+            run.append(loss.item())
+        losses.append((run, [p.detach().numpy() for p in model.parameters()]))
+    np.testing.assert_allclose(losses[1][0], losses[0][0], rtol=1e-10)
+    for lp, tp in zip(losses[1][1], losses[0][1]):
+        np.testing.assert_allclose(lp, tp, rtol=1e-9, atol=1e-12)

@@ -15,7 +15,6 @@ from ... import _creation
 from ...autograd import grad as _autograd_grad
 from ...autograd.function import Function
 from ...autograd.grad_mode import STATE, enable_grad
-from ...ops import unary as _unary
 from ...ops.shape import cat, stack
 from ...ops.unary import relu, sigmoid, tanh
 from .. import functional as F
@@ -40,12 +39,21 @@ def _rnn_relu_step(gi, state, w):
 
 
 def _lstm_activations(xp, gates, c):
-    """[sigmoid(i), sigmoid(f), tanh(g), sigmoid(o)] side by side, c' and tanh(c')."""
+    """[sigmoid(i), sigmoid(f), tanh(g), sigmoid(o)] side by side, c' and tanh(c').
+
+    One tanh over all four blocks: sigmoid(x) = 0.5 tanh(x / 2) + 0.5 (stable for any x).
+    """
     hidden = c.shape[1]
-    act = _unary.Sigmoid.compute(xp, gates)
-    act[:, 2 * hidden:3 * hidden] = xp.tanh(gates[:, 2 * hidden:3 * hidden])
+    g = slice(2 * hidden, 3 * hidden)
+    act = gates * 0.5
+    act[:, g] = gates[:, g]
+    xp.tanh(act, out=act)
+    tanh_g = act[:, g].copy()
+    act *= 0.5
+    act += 0.5
+    act[:, g] = tanh_g
     c_new = act[:, hidden:2 * hidden] * c
-    c_new += act[:, :hidden] * act[:, 2 * hidden:3 * hidden]
+    c_new += act[:, :hidden] * tanh_g
     return act, c_new, xp.tanh(c_new)
 
 

@@ -146,6 +146,10 @@ GRADCHECK_CASES = [
     (F.conv_transpose2d, [(1, 2, 3, 3), (2, 3, 2, 2), (3,)], dict(dilation=2, output_padding=1)),
     (F.conv_transpose1d, [(2, 3, 4), (3, 2, 3)], dict(stride=3, output_padding=2)),
     (F.conv3d, [(1, 2, 3, 4, 3), (2, 2, 2, 2, 2)], dict(stride=(1, 2, 1))),
+    (F.conv2d, [(2, 4, 5, 4), (4, 2, 3, 2), (4,)], dict(padding=(1, 2), dilation=(1, 2),
+                                                        groups=2)),
+    (F.conv3d, [(1, 2, 3, 4, 3), (3, 2, 2, 3, 2)], dict(padding=1)),
+    (F.conv_transpose2d, [(1, 3, 3, 4), (3, 2, 2, 3), (2,)], dict(padding=(0, 1))),
 ]
 
 
@@ -312,3 +316,5 @@ def test_conv_weight_gradient_without_cached_columns(monkeypatch):
     import torchlite.nn.functional.conv as conv_module
     monkeypatch.setattr(conv_module, "_CACHE_BYTES", 0)
     compare_functional("conv2d", [(2, 3, 6, 5), (4, 3, 3, 3), (4,)], stride=2, padding=1)
+    compare_functional("conv2d", [(2, 3, 6, 5), (4, 3, 3, 2), (4,)], padding=(1, 2),
+                       dilation=(2, 1))

@@ -85,22 +85,79 @@ def _offsets(kernel):
     return offsets
 
 
+def _grid(size, geo):
+    """(the output shape, the grid the columns are computed on). With stride 1 the columns run
+    over the flattened padded plane: the grid is the first output dim times the padded dims
+    after it, so that each kernel offset is ONE contiguous run of the plane (long rows for the
+    copies and adds); the grid's extra positions are computed and discarded."""
+    out = out_size(size, geo)
+    if len(size) < 2 or any(s != 1 for s in geo.stride) or any(h < 0 for h in geo.hi):
+        return out, out
+    return out, out[:1] + tuple(n + lo + hi for n, lo, hi in
+                                zip(size[1:], geo.lo[1:], geo.hi[1:]))
+
+
+def _flat_plane(xp, shape, size, geo, dtype):
+    """Zeros for (B, C, padded plane) flattened per plane, with a tail for the last window's
+    overrun; returns (buffer (B, C, plane + tail), plane shape, the offset of each kernel offset
+    in the flat plane)."""
+    plane = tuple(n + lo + hi for n, lo, hi in zip(size, geo.lo, geo.hi))
+    steps = [math.prod(plane[d + 1:]) for d in range(len(plane))]
+    offsets = [sum(i * d * st for i, d, st in zip(k, geo.dilation, steps))
+               for k in _offsets(geo.kernel)]
+    return xp.zeros(shape + (math.prod(plane) + offsets[-1],), dtype=dtype), plane, offsets
+
+
+def _interior(buf, plane, size, lo):
+    """The (B, C, *size) interior of a flat-plane buffer."""
+    view = buf[..., :math.prod(plane)].reshape(buf.shape[:-1] + plane)
+    return view[(Ellipsis,) + tuple(slice(a, a + n) for a, n in zip(lo, size))]
+
+
 def _im2col(xp, x, geo):
-    """The columns of ``x`` for a matmul: contiguous (B, groups, C/g * prod(K), P)."""
-    view, size = windows(xp, x, geo)
+    """The columns of ``x`` for a matmul: contiguous (B, groups, C/g * prod(K), prod(grid)),
+    with the output shape and the grid (see ``_grid``)."""
     b, c = x.shape[:2]
+    size = x.shape[2:]
+    out, grid = _grid(size, geo)
+    if grid == out:
+        view, _ = windows(xp, x, geo)
+    else:
+        buf, plane, offsets = _flat_plane(xp, (b, c), size, geo, x.dtype)
+        _interior(buf, plane, size, geo.lo)[...] = x
+        it = buf.itemsize
+        steps = [math.prod(plane[d + 1:]) * it for d in range(len(plane))]
+        view = xp.lib.stride_tricks.as_strided(
+            buf, (b, c) + geo.kernel + (math.prod(grid),),
+            buf.strides[:2] + tuple(d * st for d, st in zip(geo.dilation, steps)) + (it,))
     cols = view.reshape(b, geo.groups, (c // geo.groups) * math.prod(geo.kernel),
-                        math.prod(size))
-    return cols, size
+                        math.prod(grid))
+    return cols, out, grid
+
+
+def _from_grid(xp, y, out):
+    """``y`` (B, O, *grid) cropped to the output shape, contiguous."""
+    if y.shape[2:] == tuple(out):
+        return y
+    return xp.ascontiguousarray(y[(Ellipsis,) + tuple(slice(0, o) for o in out)])
+
+
+def _to_grid(xp, y, grid):
+    """``y`` (B, O, *out) zero-extended to the grid (so the extra columns contribute nothing)."""
+    if y.shape[2:] == tuple(grid):
+        return y
+    ext = xp.zeros(y.shape[:2] + tuple(grid), dtype=y.dtype)
+    ext[(Ellipsis,) + tuple(slice(0, o) for o in y.shape[2:])] = y
+    return ext
 
 
 def _conv_array(xp, x, w, geo):
     """conv of arrays: im2col, then one matmul broadcast over the batch and the groups; also
     returns the columns (the weight gradient reuses them)."""
-    cols, size = _im2col(xp, x, geo)
+    cols, out, grid = _im2col(xp, x, geo)
     o = w.shape[0]
-    out = xp.matmul(w.reshape(geo.groups, o // geo.groups, -1), cols)
-    return out.reshape((x.shape[0], o) + size), cols
+    y = xp.matmul(w.reshape(geo.groups, o // geo.groups, -1), cols)
+    return _from_grid(xp, y.reshape((x.shape[0], o) + grid), out), cols
 
 
 def _conv_transpose_array(xp, y, w, geo, size):
@@ -122,9 +179,17 @@ def _conv_transpose_array(xp, y, w, geo, size):
         return _conv_array(xp, y, flipped, geo._replace(lo=lo, hi=hi))[0]
     kn = math.prod(geo.kernel)
     wm = w.reshape(g, o // g, cg, kn).transpose(0, 3, 2, 1).reshape(g, kn * cg, o // g)
-    cols = xp.matmul(wm, y.reshape(n, g, o // g, -1))
-    cols = cols.reshape((n, g) + geo.kernel + (cg,) + y.shape[2:])
-    return col2im(xp, cols, geo, size)
+    out, grid = _grid(size, geo)
+    cols = xp.matmul(wm, _to_grid(xp, y, grid).reshape(n, g, o // g, -1))
+    if grid == out:
+        return col2im(xp, cols.reshape((n, g) + geo.kernel + (cg,) + out), geo, size)
+    cols = cols.reshape(n, g, kn, cg, -1)
+    buf, plane, offsets = _flat_plane(xp, (n, g, cg), size, geo, cols.dtype)
+    run = cols.shape[-1]
+    for i, off in enumerate(offsets):
+        buf[..., off:off + run] += cols[:, :, i]
+    return xp.ascontiguousarray(_interior(buf, plane, size, geo.lo)).reshape(
+        (n, g * cg) + tuple(size))
 
 
 # Columns up to this size are kept from forward for the weight gradient (saves one im2col);
@@ -211,6 +276,7 @@ class _ConvWeight(Function):
             cols = _im2col(xp, x, geo)[0]
         g = geo.groups
         n, o = y.shape[:2]
+        y = _to_grid(xp, y, _grid(x.shape[2:], geo)[1])
         gw = xp.matmul(y.reshape(n, g, o // g, -1), cols.swapaxes(2, 3)).sum(0)
         return gw.reshape((o, x.shape[1] // g) + geo.kernel)
 

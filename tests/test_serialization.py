@@ -242,6 +242,33 @@ def test_torchlite_file_layout():
             assert info.compress_type == zipfile.ZIP_STORED
 
 
+class _Stream:
+    """A write-only or read-only stream: no seek, no tell (a pipe or a socket)."""
+
+    def __init__(self, data=b""):
+        self.buf = io.BytesIO(data)
+
+    def write(self, data):
+        return self.buf.write(data)
+
+    def flush(self):
+        pass
+
+    def read(self, n=-1):
+        return self.buf.read(n)
+
+    def seekable(self):
+        return False
+
+
+def test_unseekable_streams():
+    out = _Stream()
+    tl.save({"w": tl.arange(3.0)}, out)
+    raw = out.buf.getvalue()
+    assert torch.load(io.BytesIO(raw))["w"].tolist() == [0.0, 1.0, 2.0]
+    assert tl.load(_Stream(raw))["w"].tolist() == [0.0, 1.0, 2.0]
+
+
 def test_archive_named_after_file_stem(tmp_path):
     tl.save(tl.ones(2), tmp_path / "model.v1.pt")
     with zipfile.ZipFile(tmp_path / "model.v1.pt") as z:

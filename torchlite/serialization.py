@@ -557,7 +557,7 @@ def _open_for_read(f):
     if _is_path(f):
         with open(f, "rb") as fh:
             yield fh
-    elif not f.seekable():
+    elif not getattr(f, "seekable", lambda: True)():
         yield io.BytesIO(f.read())
     else:
         yield f
@@ -752,4 +752,9 @@ def _load_safetensors(path, map_location):
         raise RuntimeError("Loading safetensors file with callable map_location is not "
                            "supported. Use a device string or torch.device instead.")
     from .safetensors import load_file
-    return load_file(path, device="cpu" if map_location is None else str(map_location))
+    try:
+        return load_file(path, device="cpu" if map_location is None else str(map_location))
+    except ImportError as e:
+        raise RuntimeError("Attempting to load a safetensors file but safetensors is not "
+                           "installed. Please install safetensors with: pip install "
+                           "safetensors") from e

@@ -1,0 +1,1 @@
+"""torchlite.graph: the autograd graph as data, the op recorder and debugging helpers."""

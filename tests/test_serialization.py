@@ -182,6 +182,19 @@ def test_torch_legacy_format():
     assert out["v"][1].item() == 100.0
 
 
+def test_torch_file_loads_without_torch(tmp_path):
+    """torchlite never imports torch: a PyTorch checkpoint loads where torch cannot be imported."""
+    import subprocess
+    import sys
+    path = tmp_path / "w.pt"
+    torch.save({"w": torch.arange(6.0).view(2, 3), "step": 7}, path)
+    code = ("import sys; sys.modules['torch'] = None; import torchlite; "
+            f"d = torchlite.load({str(path)!r}); print(d['w'].sum().item(), d['step'])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split() == ["15.0", "7"]
+
+
 def test_torch_whole_module_loads_as_torchlite_module():
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU())

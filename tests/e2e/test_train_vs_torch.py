@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 import torchlite
-from tests.nn.helpers import copy_weights
+
+pytest.importorskip("torch", reason="PyTorch 2.13 (CPU) is the oracle of these comparisons")
+from tests.nn.helpers import copy_weights  # noqa: E402  (imports torch)
 
 STEPS = 50
 TOL = {"float64": dict(rtol=1e-6, atol=1e-9), "float32": dict(rtol=2e-3, atol=1e-4)}

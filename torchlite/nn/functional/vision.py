@@ -183,31 +183,70 @@ def _nearest(x, dim, out, scale, exact):
     return _gather(x, dim, index)
 
 
-def _linear(x, dim, out, scale, align_corners):
-    """Linear interpolation along ``dim``: a lerp of two gathers (computed as PyTorch does, in
-    the input's float precision)."""
+def _source_positions(x, dim, out, scale, align_corners, cubic=False):
+    """PyTorch's area_pixel_compute_source_index for each output position along ``dim``, in
+    the input's float precision (clamped at 0 except for cubic)."""
     xp = x._device.xp
-    n = x.shape[dim]
     ft = x._data.dtype if x._data.dtype.kind == "f" else xp.dtype("float32")
-    step = xp.asarray(_coordinate_scale(n, out, scale, align_corners), dtype=ft)
+    step = xp.asarray(_coordinate_scale(x.shape[dim], out, scale, align_corners), dtype=ft)
     pos = xp.arange(out).astype(ft)
     if align_corners:
-        pos = pos * step
-    else:
-        half = xp.asarray(0.5, dtype=ft)
-        pos = xp.maximum((pos + half) * step - half, 0)
+        return pos * step
+    half = xp.asarray(0.5, dtype=ft)
+    pos = (pos + half) * step - half
+    return pos if cubic else xp.maximum(pos, 0)
+
+
+def _weights(x, dim, w):
+    """Per-position weights ``w`` (out,) as a tensor broadcasting along ``dim``."""
+    shape = (w.shape[0],) + (1,) * (x.ndim - dim - 1)
+    return _tensor._make(w.astype(x._data.dtype).reshape(shape), x._device)
+
+
+def _linear(x, dim, out, scale, align_corners):
+    """Linear interpolation along ``dim``: a lerp of two gathers."""
+    xp = x._device.xp
+    n = x.shape[dim]
+    pos = _source_positions(x, dim, out, scale, align_corners)
     low = xp.minimum(xp.floor(pos).astype("int64"), n - 1)
     high = xp.minimum(low + 1, n - 1)
-    frac = (pos - low).astype(x._data.dtype)
-    weight = _tensor._make(frac.reshape((out,) + (1,) * (x.ndim - dim - 1)), x._device)
     a = _gather(x, dim, low)
-    return a + (_gather(x, dim, high) - a) * weight
+    return a + (_gather(x, dim, high) - a) * _weights(x, dim, pos - low)
+
+
+_CUBIC_A = -0.75
+
+
+def _cubic_weights(t):
+    """Keys' cubic convolution weights (A = -0.75) of the 4 taps around fraction ``t``."""
+    a = _CUBIC_A
+
+    def near(u):
+        return ((a + 2) * u - (a + 3)) * u * u + 1
+
+    def far(u):
+        return ((a * u - 5 * a) * u + 8 * a) * u - 4 * a
+    return far(t + 1), near(t), near(1 - t), far(2 - t)
+
+
+def _cubic(x, dim, out, scale, align_corners):
+    """Bicubic interpolation along ``dim``: 4 gathers (edge-clamped) weighted by Keys' kernel."""
+    xp = x._device.xp
+    n = x.shape[dim]
+    pos = _source_positions(x, dim, out, scale, align_corners, cubic=True)
+    base = xp.floor(pos)
+    total = None
+    for k, w in enumerate(_cubic_weights(pos - base)):
+        index = xp.clip(base.astype("int64") - 1 + k, 0, n - 1)
+        term = _gather(x, dim, index) * _weights(x, dim, w)
+        total = term if total is None else total + term
+    return total
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize the spatial dims of (N, C, *S) ``input`` to ``size`` or by ``scale_factor``
-    (modes nearest, nearest-exact, linear / bilinear / trilinear, area)."""
+    (modes nearest, nearest-exact, linear / bilinear / trilinear, bicubic, area)."""
     check_tensor("interpolate", input)
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
@@ -215,19 +254,16 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                              "modes: linear | bilinear | bicubic | trilinear")
     elif align_corners is None:
         align_corners = False
-    if input.ndim not in (3, 4, 5) or mode not in ("nearest", "nearest-exact", "area",
-                                                    "linear", "bilinear", "trilinear"):
-        if mode in _LINEAR and input.ndim in (3, 4, 5):
+    if antialias:
+        raise NotImplementedError("Anti-alias option is not supported by torchlite")
+    sizes, scales = _output_sizes(input, size, scale_factor, recompute_scale_factor)
+    if input.ndim != _LINEAR.get(mode, input.ndim) or input.ndim not in (3, 4, 5) or \
+            mode not in ("nearest", "nearest-exact", "area", *_LINEAR):
+        if mode in _LINEAR and mode != "bicubic" and input.ndim in (3, 4, 5):
             raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs "
                                       f"{_LINEAR[mode]}D input")
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
                                   f"{input.ndim}D) for the modes: {_MODES} (got {mode})")
-    if antialias:
-        raise NotImplementedError("Anti-alias option is not supported by torchlite")
-    if mode in _LINEAR and input.ndim != _LINEAR[mode]:
-        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs "
-                                  f"{_LINEAR[mode]}D input")
-    sizes, scales = _output_sizes(input, size, scale_factor, recompute_scale_factor)
     if mode == "area":
         pool = (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[input.ndim - 3]
         return pool(input, sizes)
@@ -236,7 +272,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         if mode in ("nearest", "nearest-exact"):
             out = _nearest(out, 2 + d, o, s, mode == "nearest-exact")
         else:
-            out = _linear(out, 2 + d, o, s, align_corners)
+            resize = _cubic if mode == "bicubic" else _linear
+            out = resize(out, 2 + d, o, s, align_corners)
     return out
 
 

@@ -238,6 +238,16 @@ def test_torchlite_shared_storage_in_torch():
     assert_same(src["view"], out["view"])
 
 
+def test_fortran_ordered_numpy_memory_keeps_its_layout():
+    arr = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    src = {"t": tl.from_numpy(arr), "v": tl.from_numpy(arr[:, 1:])}
+    out = tl_roundtrip(src, weights_only=True)
+    assert out["t"].stride() == (1, 2) and out["v"].storage_offset() == 2
+    assert out["v"].untyped_storage().data_ptr() == out["t"].untyped_storage().data_ptr()
+    for key in src:
+        assert_same(src[key], out[key])
+
+
 def test_torchlite_file_layout():
     raw = saved_by_tl({"a": tl.ones(3), "b": tl.zeros(2, dtype=tl.int64)})
     with zipfile.ZipFile(io.BytesIO(raw)) as z:

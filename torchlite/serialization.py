@@ -437,8 +437,10 @@ def _root_view(arr, xp):
 
 
 def _storage_bytes(root):
-    host = root if isinstance(root, np.ndarray) else root.get()
-    return memoryview(host.ravel(order="K").view(np.uint8))
+    """The root's bytes in memory order (flattened on its device before a GPU copy)."""
+    flat = root.ravel(order="A")
+    host = flat if isinstance(flat, np.ndarray) else flat.get()
+    return memoryview(host.view(np.uint8))
 
 
 def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL,

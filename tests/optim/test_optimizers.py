@@ -573,6 +573,7 @@ def test_lbfgs_rejects_unknown_line_search():
                                   ("RAdam", {"lr": 0.05}),
                                   ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.5}),
                                   ("Adagrad", {"lr": 0.1}), ("Adadelta", {}), ("Adamax", {}),
+                                  ("Rprop", {}), ("ASGD", {"t0": 3}),
                                   ("LBFGS", {"line_search_fn": "strong_wolfe"})],
                          ids=_case_id)
 def test_cuda_trajectory_matches_cpu(case):

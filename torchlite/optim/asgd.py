@@ -56,9 +56,10 @@ def asgd(params, grads, axs, mus, etas, state_steps, *, lambd, lr, t0, alpha, we
         eta_value = float(eta)
         param *= 1 - lambd * eta_value
         param += -eta_value * grad
-        if float(mu) != 1:
+        mu_value = float(mu)
+        if mu_value != 1:
             diff = param - ax
-            diff *= mu
+            diff *= mu_value
             ax += diff
         else:
             ax[...] = param

@@ -191,3 +191,38 @@ def test_avg_pool_integer_input_truncates_as_torch():
         np.testing.assert_array_equal(b.numpy(), a.numpy())
         assert b.dtype == torchlite.int64
     same_error(lambda t, f: f.adaptive_avg_pool2d(t.ones(1, 2, 3, 3, dtype=t.int64), 1))
+
+
+def test_adaptive_max_pool3d_vs_torch():
+    compare_functional("adaptive_max_pool3d", [(2, 3, 5, 6, 7)], output_size=(2, 3, 4),
+                       return_indices=True)
+    compare_module("AdaptiveMaxPool3d((2, None, 3))", (1, 2, 4, 5, 6))
+
+
+@pytest.mark.parametrize("n,kwargs", [(1, dict(kernel_size=2)),
+                                      (2, dict(kernel_size=3, stride=2, padding=1)),
+                                      (3, dict(kernel_size=(1, 2, 2)))])
+def test_max_unpool_inverts_max_pool_as_torch(n, kwargs):
+    shape = {1: (2, 3, 8), 2: (2, 3, 7, 8), 3: (1, 2, 3, 4, 6)}[n]
+    x = torch.tensor(np.random.default_rng(n).standard_normal(shape))
+    pooled, index = getattr(torch.nn.functional, f"max_pool{n}d")(x, return_indices=True,
+                                                                  **kwargs)
+    pooled.requires_grad_(True)
+    ours = torchlite.tensor(pooled.detach().numpy(), requires_grad=True)
+    args = dict(kwargs, output_size=shape[2:])
+    a = getattr(torch.nn.functional, f"max_unpool{n}d")(pooled, index, **args)
+    b = getattr(F, f"max_unpool{n}d")(ours, torchlite.tensor(index.numpy()), **args)
+    np.testing.assert_array_equal(b.detach().numpy(), a.detach().numpy())
+    g = np.random.default_rng(0).standard_normal(tuple(a.shape))
+    a.backward(torch.tensor(g))
+    b.backward(torchlite.tensor(g))
+    np.testing.assert_array_equal(ours.grad.numpy(), pooled.grad.numpy())
+    layer = f"MaxUnpool{n}d({kwargs['kernel_size']}, stride={kwargs.get('stride')}, " \
+            f"padding={kwargs.get('padding', 0)})"
+    assert repr(eval(layer, dict(vars(torchlite.nn)))) == repr(eval(layer, dict(vars(torch.nn))))
+
+
+def test_max_unpool_errors_as_torch():
+    same_error(lambda t, f: f.max_unpool2d(t.ones(1, 1, 2, 2), t.tensor([[[[0, 1], [2, 40]]]]),
+                                           2))
+    same_error(lambda t, f: f.max_unpool2d(t.ones(1, 1, 2, 2), t.tensor([[[[0, 1]]]]), 2))

@@ -18,8 +18,10 @@ from .conv import _Geo, _offsets, col2im, expand_param, out_size, windows
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices",
            "max_pool2d_with_indices", "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d",
            "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
-           "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool1d_with_indices",
-           "adaptive_max_pool2d_with_indices", "lp_pool1d", "lp_pool2d"]
+           "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
+           "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+           "adaptive_max_pool3d_with_indices", "lp_pool1d", "lp_pool2d", "max_unpool1d",
+           "max_unpool2d", "max_unpool3d"]
 
 
 # ---- primitives --------------------------------------------------------------------------------
@@ -461,6 +463,14 @@ def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
                               f"{_fmt(input.shape)}")
 
 
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    """3-D adaptive max pooling returning (values, indices)."""
+    check_tensor("adaptive_max_pool3d", input)
+    return _adaptive_max_pool(3, "adaptive_max_pool3d", input, output_size,
+                              f"adaptive_max_pool3d(): Expected 4D or 5D tensor, but got: "
+                              f"{_fmt(input.shape)}")
+
+
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     """1-D adaptive max pooling (with return_indices, also the indices)."""
     out = adaptive_max_pool1d_with_indices(input, output_size)
@@ -471,6 +481,56 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     """2-D adaptive max pooling (with return_indices, also the indices)."""
     out = adaptive_max_pool2d_with_indices(input, output_size)
     return out if return_indices else out[0]
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """3-D adaptive max pooling (with return_indices, also the indices)."""
+    out = adaptive_max_pool3d_with_indices(input, output_size)
+    return out if return_indices else out[0]
+
+
+# ---- unpooling ---------------------------------------------------------------------------------
+def _max_unpool(n, op, input, indices, kernel_size, stride, padding, output_size):
+    """Values placed at their max-pooling ``indices`` in zeros: max pooling's partial inverse."""
+    x, added = _batched(op, input, n)
+    index = indices.unsqueeze(0) if added else indices
+    if tuple(index.shape) != tuple(x.shape):
+        raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor "
+                           f"({_fmt(x.shape)}) but got indices tensor with shape: "
+                           f"{_fmt(index.shape)}")
+    kernel = _pool_param(op, "kernel_size", kernel_size, n)
+    stride = kernel if stride is None else _pool_param(op, "stride", stride, n)
+    padding = _pool_param(op, "padding", padding, n)
+    size = tuple((i - 1) * s - 2 * p + k for i, s, p, k in
+                 zip(x.shape[2:], stride, padding, kernel))
+    if output_size is not None:
+        size = tuple(int(s) for s in tuple(output_size)[-n:])
+    arr = index._data
+    bad = arr[(arr < 0) | (arr >= math.prod(size))]
+    if bad.size:
+        raise RuntimeError(f"Found an invalid max index: {int(bad.reshape(-1)[0])} (output "
+                           f"volumes are of size {'x'.join(map(str, size))})")
+    out = _PoolScatter.apply(x, index=arr, shape=tuple(x.shape[:2]) + size,
+                             overlap=False)
+    return _squeeze(out, added)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool1d: values at their indices, zeros elsewhere."""
+    return _max_unpool(1, "max_unpool1d", input, indices, kernel_size, stride, padding,
+                       output_size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool2d: values at their indices, zeros elsewhere."""
+    return _max_unpool(2, "max_unpool2d", input, indices, kernel_size, stride, padding,
+                       output_size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool3d: values at their indices, zeros elsewhere."""
+    return _max_unpool(3, "max_unpool3d", input, indices, kernel_size, stride, padding,
+                       output_size)
 
 
 # ---- power-average pooling ---------------------------------------------------------------------

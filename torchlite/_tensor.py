@@ -366,7 +366,9 @@ class Tensor:
         return t
 
     def __setstate__(self, state):
-        self.__dict__.update(state)
+        """Tensors pickle through ``__reduce_ex__`` alone: a pickle that tries to set a
+        tensor's internal state is refused (it could only build a broken tensor)."""
+        raise TypeError("Tensor state cannot be set by unpickling")
 
 
 class Size(tuple):

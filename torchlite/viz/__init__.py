@@ -1,0 +1,30 @@
+"""torchlite.viz: interactive views of torchlite graphs in JupyterLab (anywidget) and as
+self-contained HTML pages.
+
+The front end lives in ``widgets/`` (ES modules, Graphviz laid out in the browser from a
+WebAssembly build) and is bundled by esbuild into ``torchlite/viz/static/``; nothing is fetched
+from a CDN at run time. ``GraphView`` needs the ``lab`` extra (anywidget); ``save_html`` does not.
+"""
+from ._data import graph_document
+from ._export import save_html
+
+__all__ = ["GraphView", "graph_document", "save_html", "show"]
+
+
+def __getattr__(name):
+    if name == "GraphView":  # imported on first use: anywidget is an optional dependency
+        from ._graph_view import GraphView
+        return GraphView
+    raise AttributeError(f"module 'torchlite.viz' has no attribute {name!r}")
+
+
+def show(graph_or_tensor, **options):
+    """Display an interactive ``GraphView`` of a Graph, a graph document (dict or JSON text) or
+    a tensor (its autograd graph, ``torchlite.graph.trace``) and return the view; keep the
+    returned view to read ``view.selected`` or to change ``phase``/``color_by``/``collapsed``."""
+    from IPython.display import display
+
+    from ._graph_view import GraphView
+    view = GraphView(graph_or_tensor, **options)
+    display(view)
+    return view

@@ -1,0 +1,62 @@
+"""``GraphView``: the anywidget that draws a graph document in JupyterLab."""
+try:
+    import anywidget
+    import traitlets
+except ImportError as e:  # the `lab` extra
+    raise ImportError("torchlite.viz.GraphView needs anywidget: pip install 'torchlite[lab]'"
+                      ) from e
+
+from ._data import COLOR_MODES, PHASES, default_collapsed, graph_document
+from ._static import WIDGET_BUNDLE, bundle
+
+
+class GraphView(anywidget.AnyWidget):
+    """Interactive graph: pan/zoom/fit, colour by op family, device or gradient magnitude,
+    hover for shape/dtype/device, click a node to inspect it (synced to ``selected``), click a
+    module scope's label to collapse it and the collapsed box to expand it, phase toggle,
+    search, NaN origin and failing op marked."""
+
+    graph = traitlets.Dict().tag(sync=True)
+    phase = traitlets.Enum(PHASES, default_value="both").tag(sync=True)
+    color_by = traitlets.Enum(COLOR_MODES, default_value="family").tag(sync=True)
+    collapsed = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    selected = traitlets.Unicode("").tag(sync=True)
+    _esm = traitlets.Unicode().tag(sync=True)  # the built bundle (read when a view is made)
+
+    @traitlets.default("_esm")
+    def _bundle_text(self):
+        return bundle(WIDGET_BUNDLE).read_text("utf-8")
+
+    def __init__(self, graph=None, **kwargs):
+        doc = graph_document(graph) if graph is not None else None
+        if doc is not None:
+            kwargs.setdefault("collapsed", default_collapsed(doc))
+            kwargs["graph"] = doc
+        bundle(WIDGET_BUNDLE)  # fail early, saying how to build the front end
+        super().__init__(**kwargs)
+        self._select_callbacks = []
+        self.on_msg(self._on_front_end_msg)  # not `_handle_msg`: that is ipywidgets' own
+
+    def set_graph(self, graph):
+        """Show another graph (a Graph, document, JSON text or tensor)."""
+        doc = graph_document(graph)
+        with self.hold_sync():
+            self.selected = ""
+            self.collapsed = default_collapsed(doc)
+            self.graph = doc
+
+    @property
+    def selected_node(self):
+        """The node dict the user clicked last, or None."""
+        return next((n for n in self.graph.get("nodes", []) if str(n["id"]) == self.selected),
+                    None)
+
+    def on_select(self, callback):
+        """Call ``callback(node_dict)`` each time the user clicks a node."""
+        self._select_callbacks.append(callback)
+
+    def _on_front_end_msg(self, _widget, content, _buffers):
+        if isinstance(content, dict) and content.get("event") == "select":
+            node = self.selected_node if str(content.get("node")) == self.selected else None
+            for callback in self._select_callbacks:
+                callback(node)

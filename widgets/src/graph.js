@@ -1,0 +1,283 @@
+// Pure graph logic of the GraphView (no DOM): normalising the JSON document from
+// torchlite.graph, phase filtering, scope collapsing, colouring and the conversion to DOT.
+// Tested with node's test runner (widgets/test/graph.test.js).
+
+export const PHASES = ["forward", "backward", "both"];
+export const COLOR_MODES = ["family", "device", "grad"];
+
+// Op families for colouring; the first family whose pattern matches the op name wins.
+const FAMILIES = [
+  ["leaf", /^(leaf|param|parameter|input|tensor|constant)$/],
+  ["linalg", /matmul|^mm$|bmm|addmm|linear|conv|einsum|baddbmm|^dot$|^mv$|outer|attention/],
+  ["reduce", /^(sum|mean|max|min|amax|amin|prod|std|var|norm|logsumexp|argmax|argmin|cumsum)/],
+  ["activation", /relu|gelu|silu|sigmoid|tanh|softmax|softplus|elu|mish|hardswish|dropout/],
+  ["loss", /loss|cross_entropy|nll|mse|bce/],
+  ["norm", /batch_norm|layer_norm|group_norm|instance_norm|rms_norm|embedding/],
+  ["shape", /view|reshape|transpose|permute|expand|squeeze|unsqueeze|cat|stack|split|chunk|^t$|flatten|contiguous|narrow|index|select|slice|gather|scatter|pad|repeat|clone|copy|to$/],
+  ["arith", /^(add|sub|mul|div|neg|pow|rsub|true_divide|floor_divide|remainder|fmod|abs|sqrt|rsqrt|exp|log|sin|cos|square|reciprocal|clamp|where|maximum|minimum|lerp|addcmul|addcdiv)/],
+];
+export const FAMILY_COLORS = {
+  leaf: "#e8eaf6", linalg: "#ffcc80", reduce: "#b3e5fc", activation: "#c5e1a5",
+  loss: "#f48fb1", norm: "#ce93d8", shape: "#eeeeee", arith: "#fff59d", other: "#ffffff",
+};
+const DEVICE_COLORS = ["#bbdefb", "#c8e6c9", "#ffe0b2", "#d1c4e9", "#f8bbd0", "#b2dfdb"];
+export const ERROR_COLOR = "#ef5350";
+
+/** The op name without autograd's "Backward0" suffix ("MulBackward0" -> "Mul"). */
+export const shortOp = (op) => String(op).replace(/Backward\d*$/, "") || String(op);
+
+export function opFamily(node) {
+  const kind = node.kind ?? "op";
+  const name = (kind === "op" ? shortOp(node.op ?? "") : kind).toLowerCase();
+  for (const [family, re] of FAMILIES) if (re.test(name)) return family;
+  return "other";
+}
+
+const first = (...xs) => xs.find((x) => x !== undefined && x !== null);
+const asList = (x) => (x === undefined || x === null ? [] : Array.isArray(x) ? x : [x]);
+
+/** Normalise a graph document into {nodes, edges, byId, order}; tolerant of field spellings. */
+export function normalize(doc) {
+  const nodes = asList(doc?.nodes).map((n, i) => {
+    const outMeta = asList(n.outputs).filter((o) => o && typeof o === "object" && "shape" in o);
+    const pick = (key, singular) => first(n[key], n[singular] !== undefined ? [n[singular]] : undefined,
+      outMeta.length ? outMeta.map((o) => o[singular]) : undefined) ?? [];
+    return {
+      ...n,
+      id: String(first(n.id, i)),
+      op: String(first(n.op, n.name, n.kind, "op")),
+      kind: first(n.kind, "op"),
+      label: first(n.label, ""),
+      phase: first(n.phase, "forward"),
+      scope: first(n.scope, ""),
+      shapes: pick("shapes", "shape"),
+      dtypes: pick("dtypes", "dtype"),
+      devices: pick("devices", "device"),
+      stats: nodeStats(n),
+      grad_stats: first(n.grad_stats, outMeta[0]?.grad_stats),
+      status: first(n.status, "ok"),
+      index: i,
+    };
+  });
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const edges = asList(doc?.edges)
+    .map((e) => ({ ...e, src: String(first(e.src, e.source, e.from)),
+      dst: String(first(e.dst, e.target, e.to)) }))
+    .filter((e) => byId.has(e.src) && byId.has(e.dst));
+  return { nodes, edges, byId, meta: doc?.meta ?? {} };
+}
+
+/** Value stats of a node: its own `stats` or those of its first output. */
+function nodeStats(n) {
+  return first(n.stats, asList(n.outputs).find((o) => o?.stats)?.stats);
+}
+
+export const nonfiniteCount = (stats) =>
+  (stats ? Number(first(stats.nan, stats.nan_count, 0)) + Number(first(stats.inf, stats.inf_count, 0))
+    : 0);
+
+/** The NaN/Inf origin: the first node (in execution order) whose output has NaN/Inf while none
+ * of its inputs has; falls back to the first non-finite node. Returns its id or null. */
+export function nanOrigin(g) {
+  const bad = g.nodes.filter((n) => nonfiniteCount(n.stats) > 0);
+  if (!bad.length) return null;
+  const preds = predecessors(g);
+  const clean = bad.find((n) => (preds.get(n.id) ?? []).every(
+    (p) => nonfiniteCount(g.byId.get(p).stats) === 0));
+  return (clean ?? bad[0]).id;
+}
+
+function predecessors(g) {
+  const preds = new Map();
+  for (const e of g.edges) preds.set(e.dst, [...(preds.get(e.dst) ?? []), e.src]);
+  return preds;
+}
+
+/** Scope path prefixes: "a.b.c" -> ["a", "a.b", "a.b.c"]. */
+export function scopePrefixes(scope) {
+  if (!scope) return [];
+  const parts = scope.split(".");
+  return parts.map((_, i) => parts.slice(0, i + 1).join("."));
+}
+
+/** Every scope that contains nodes (with its ancestors), sorted. */
+export function allScopes(g) {
+  const set = new Set();
+  for (const n of g.nodes) for (const p of scopePrefixes(n.scope)) set.add(p);
+  return [...set].sort();
+}
+
+/** The outermost collapsed scope that contains a node's scope, or null. */
+export function collapsedOwner(scope, collapsed) {
+  for (const p of scopePrefixes(scope)) if (collapsed.has(p)) return p;
+  return null;
+}
+
+export function visibleNodes(g, phase) {
+  return phase === "both" || !phase ? g.nodes : g.nodes.filter((n) => n.phase === phase);
+}
+
+/** Gradient magnitude of a node (its gradient's norm, or its largest absolute value). */
+export function gradMagnitude(node) {
+  const s = node.grad_stats;
+  if (!s) return null;
+  const v = first(s.norm, s.abs_mean, s.absmax,
+    s.max !== undefined ? Math.max(Math.abs(s.min ?? 0), Math.abs(s.max)) : undefined);
+  return v === undefined ? null : Number(v);
+}
+
+/** Maps a magnitude to a white-to-red colour on a log scale between lo and hi. */
+export function magnitudeColor(m, lo, hi) {
+  if (m === null || !Number.isFinite(m)) return m === null ? "#f5f5f5" : ERROR_COLOR;
+  const l = (x) => Math.log10(Math.max(x, 1e-30));
+  const t = hi > lo ? Math.min(1, Math.max(0, (l(m) - l(lo)) / (l(hi) - l(lo)))) : 1;
+  const c = (a, b) => Math.round(a + (b - a) * t).toString(16).padStart(2, "0");
+  return `#${c(0xe3, 0xd3)}${c(0xf2, 0x2f)}${c(0xfd, 0x2f)}`;
+}
+
+function colorer(g, mode) {
+  if (mode === "device") {
+    const devices = [...new Set(g.nodes.map((n) => n.devices[0] ?? "cpu"))].sort();
+    return (n) => DEVICE_COLORS[devices.indexOf(n.devices[0] ?? "cpu") % DEVICE_COLORS.length];
+  }
+  if (mode === "grad") {
+    const ms = g.nodes.map(gradMagnitude).filter((m) => m !== null && Number.isFinite(m) && m > 0);
+    const lo = Math.min(...ms), hi = Math.max(...ms);
+    return (n) => magnitudeColor(gradMagnitude(n), lo, hi);
+  }
+  return (n) => FAMILY_COLORS[opFamily(n)];
+}
+
+/** Legend entries [label, colour] for a colour mode. */
+export function legend(g, mode) {
+  if (mode === "device") {
+    const color = colorer(g, mode);
+    const seen = new Map();
+    for (const n of g.nodes) seen.set(n.devices[0] ?? "cpu", color(n));
+    return [...seen];
+  }
+  if (mode === "grad") return [["small |grad|", "#e3f2fd"], ["large |grad|", "#d32f2f"],
+    ["no grad", "#f5f5f5"]];
+  const fams = new Set(g.nodes.map(opFamily));
+  return Object.entries(FAMILY_COLORS).filter(([f]) => fams.has(f));
+}
+
+export const dotString = (s) => `"${String(s).replace(/\\/g, "\\\\").replace(/"/g, '\\"')
+  .replace(/\n/g, "\\n")}"`;
+
+export function formatShape(shape) {
+  if (shape === undefined || shape === null) return "?";
+  if (!Array.isArray(shape)) return String(shape);
+  return `(${shape.join(", ")}${shape.length === 1 ? "," : ""})`;
+}
+
+/** Does a node match the search text (op, label, id, scope or shape)? */
+export function matches(node, query) {
+  const q = query.trim().toLowerCase();
+  if (!q) return false;
+  return [node.op, node.label, node.id, node.scope, node.shapes.map(formatShape).join(" ")]
+    .some((s) => String(s).toLowerCase().includes(q));
+}
+
+/**
+ * The DOT text of the current view and the maps from DOT names back to the graph.
+ * opts: {phase, collapsed (Set of scope paths), colorBy}.
+ * Returns {dot, names: Map(dotName -> {type: "node"|"scope", id|path}), clusters:
+ * Map(clusterName -> path), visibleCount, origin}.
+ */
+export function toDot(g, opts = {}) {
+  const collapsed = opts.collapsed ?? new Set();
+  const shown = visibleNodes(g, opts.phase);
+  const color = colorer(g, opts.colorBy ?? "family");
+  const origin = nanOrigin(g);
+  const names = new Map(), clusters = new Map(), dotName = new Map();
+  const tree = { children: new Map(), items: [] };   // scope tree of what is drawn
+  const place = (scope, item) => {
+    let t = tree;
+    for (const p of scopePrefixes(scope)) {
+      if (!t.children.has(p)) t.children.set(p, { children: new Map(), items: [] });
+      t = t.children.get(p);
+    }
+    t.items.push(item);
+  };
+  const scopeNodes = new Map();   // collapsed scope path -> {name, count, error, nan}
+  for (const n of shown) {
+    const owner = collapsedOwner(n.scope, collapsed);
+    if (owner) {
+      if (!scopeNodes.has(owner)) {
+        const name = `S${scopeNodes.size}`;
+        scopeNodes.set(owner, { name, count: 0, error: false, nan: false });
+        names.set(name, { type: "scope", path: owner });
+        place(owner.split(".").slice(0, -1).join("."), `${name}`);
+      }
+      const s = scopeNodes.get(owner);
+      s.count += 1;
+      s.error ||= n.status === "error";
+      s.nan ||= n.id === origin;
+      dotName.set(n.id, s.name);
+    } else {
+      const name = `N${n.index}`;
+      names.set(name, { type: "node", id: n.id });
+      dotName.set(n.id, name);
+      place(n.scope, name);
+    }
+  }
+  const lines = ["digraph G {", "  rankdir=TB; nodesep=0.25; ranksep=0.35;",
+    '  node [fontname="Helvetica", fontsize=10, style="filled,rounded", shape=box, ' +
+    'height=0.3, penwidth=1];', '  edge [color="#78909c", arrowsize=0.6];'];
+  for (const n of shown) {
+    const name = dotName.get(n.id);
+    if (!name.startsWith("N")) continue;
+    lines.push(`  ${name} [${nodeAttrs(n, color(n), n.id === origin).join(", ")}];`);
+  }
+  for (const [path, s] of scopeNodes) {
+    const label = `${path.split(".").pop()}\n[${s.count} op${s.count === 1 ? "" : "s"}] +`;
+    const attrs = [`label=${dotString(label)}`, "shape=box3d", 'style="filled"',
+      `fillcolor="${s.error ? ERROR_COLOR : "#e0e0e0"}"`, `id=${dotString(s.name)}`];
+    if (s.nan) attrs.push('color="#d50000"', "penwidth=3");
+    lines.push(`  ${s.name} [${attrs.join(", ")}];`);
+  }
+  const emit = (t, depth) => {
+    for (const [path, sub] of t.children) {
+      const cname = `cluster_${clusters.size}`;
+      clusters.set(cname, path);
+      lines.push(`${pad(depth)}subgraph ${cname} {`,
+        `${pad(depth + 1)}label=${dotString(`${path.split(".").pop()} \u2212`)}; ` +
+        `tooltip=${dotString(path)}; id=${dotString(cname)}; ` +
+        'style="rounded,dashed"; color="#90a4ae"; fontname="Helvetica"; fontsize=10; ' +
+        'fontcolor="#37474f";');
+      emit(sub, depth + 1);
+      lines.push(`${pad(depth)}}`);
+    }
+    if (depth > 1) lines.push(...t.items.map((it) => `${pad(depth)}${it};`));
+  };
+  emit(tree, 1);
+  const seen = new Set();
+  for (const e of g.edges) {
+    const a = dotName.get(e.src), b = dotName.get(e.dst);
+    if (!a || !b || a === b || seen.has(`${a}>${b}`)) continue;
+    seen.add(`${a}>${b}`);
+    const attrs = e.requires_grad === false ? ' [style="dashed"]' : "";
+    lines.push(`  ${a} -> ${b}${attrs};`);
+  }
+  lines.push("}");
+  return { dot: lines.join("\n"), names, clusters, visibleCount: names.size, origin };
+}
+
+const pad = (d) => "  ".repeat(d);
+
+function nodeAttrs(n, fill, isOrigin) {
+  const leaf = n.kind !== "op";
+  const shape = formatShape(n.shapes[0]);
+  const title = leaf ? (n.label || n.op) : shortOp(n.op);
+  const label = `${title}\n${shape}`;
+  const attrs = [`label=${dotString(label)}`, `id=${dotString(`N${n.index}`)}`,
+    `fillcolor="${n.status === "error" ? ERROR_COLOR : fill}"`];
+  if (leaf) attrs.push("shape=ellipse", 'style="filled"');
+  if (n.phase === "backward") attrs.push('fontcolor="#4a148c"');
+  if (n.status === "error") attrs.push("shape=octagon", 'style="filled,bold"', 'color="#b71c1c"',
+    "penwidth=2.5");
+  if (isOrigin) attrs.push('color="#d50000"', "penwidth=3", 'peripheries=2');
+  else if (nonfiniteCount(n.stats) > 0) attrs.push('color="#ff6d00"', "penwidth=2");
+  return attrs;
+}

@@ -1,0 +1,123 @@
+// Unit tests of the graph-to-DOT conversion, collapsing and colouring (node --test).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import {
+  allScopes, collapsedOwner, gradMagnitude, legend, magnitudeColor, matches, nanOrigin, normalize,
+  opFamily, scopePrefixes, shortOp, toDot, visibleNodes,
+} from "../src/graph.js";
+
+const doc = JSON.parse(readFileSync(new URL("./sample_graph.json", import.meta.url)));
+const g = normalize(doc);
+
+test("normalize reads ids, shapes, dtypes, devices and stats from the schema's outputs", () => {
+  assert.equal(g.nodes.length, 8);
+  const mul = g.byId.get("2");
+  assert.deepEqual(mul.shapes, [[3]]);
+  assert.deepEqual(mul.dtypes, ["float32"]);
+  assert.deepEqual(mul.devices, ["cpu"]);
+  assert.equal(mul.stats.mean, 2.0);
+  assert.equal(g.byId.get("0").grad_stats.max, 3.0);
+  assert.equal(g.edges.length, 7);
+  assert.deepEqual([g.edges[0].src, g.edges[0].dst], ["0", "2"]);
+});
+
+test("op families and short names", () => {
+  assert.equal(shortOp("MulBackward0"), "Mul");
+  assert.equal(shortOp("leaf"), "leaf");
+  const fam = (op, kind = "op") => opFamily({ op, kind });
+  assert.equal(fam("MulBackward0"), "arith");
+  assert.equal(fam("AddmmBackward0"), "linalg");
+  assert.equal(fam("SumBackward0"), "reduce");
+  assert.equal(fam("ReluBackward0"), "activation");
+  assert.equal(fam("TBackward0"), "shape");
+  assert.equal(fam("leaf", "param"), "leaf");
+  assert.equal(fam("Mystery"), "other");
+});
+
+test("scopes: prefixes, all scopes and the collapsed owner", () => {
+  assert.deepEqual(scopePrefixes("a.b.c"), ["a", "a.b", "a.b.c"]);
+  assert.deepEqual(scopePrefixes(""), []);
+  assert.deepEqual(allScopes(g), ["model", "model.fc", "model.head"]);
+  assert.equal(collapsedOwner("model.fc", new Set(["model", "model.fc"])), "model");
+  assert.equal(collapsedOwner("model.fc", new Set(["model.head"])), null);
+});
+
+test("toDot draws every node, clusters for scopes and each edge once", () => {
+  const v = toDot(g, {});
+  assert.equal(v.visibleCount, 8);
+  assert.equal((v.dot.match(/^\s+N\d+ \[/gm) ?? []).length, 8);
+  assert.deepEqual([...v.clusters.values()], ["model", "model.fc", "model.head"]);
+  assert.equal((v.dot.match(/->/g) ?? []).length, 7);
+  assert.match(v.dot, /N1 -> N2 \[style="dashed"\]/);  // no gradient flows from x
+  assert.match(v.dot, /label="Mul\\n\(3,\)"/);
+  assert.match(v.dot, /label="fc\.weight\\n\(3,\)".*shape=ellipse/);
+});
+
+test("collapsing a scope folds its nodes into one box and reroutes edges", () => {
+  const v = toDot(g, { collapsed: new Set(["model.head"]) });
+  assert.equal(v.visibleCount, 6);
+  const box = [...v.names].find(([, r]) => r.type === "scope");
+  assert.deepEqual(box[1], { type: "scope", path: "model.head" });
+  assert.match(v.dot, new RegExp(`${box[0]} \\[label="head\\\\n\\[3 ops\\] \\+"`));
+  assert.match(v.dot, new RegExp(`N2 -> ${box[0]};`));
+  assert.ok(!v.dot.includes(`${box[0]} -> ${box[0]}`));  // no self loop inside the box
+  assert.match(v.dot, /fillcolor="#ef5350"/);             // the failing op's box is red
+  assert.deepEqual([...v.clusters.values()], ["model", "model.fc"]);
+  const all = toDot(g, { collapsed: new Set(["model"]) });
+  assert.equal(all.visibleCount, 4);                     // 3 top-level nodes + 1 box
+});
+
+test("phase filter", () => {
+  assert.equal(visibleNodes(g, "forward").length, 7);
+  assert.equal(visibleNodes(g, "backward").length, 1);
+  assert.equal(visibleNodes(g, "both").length, 8);
+  const v = toDot(g, { phase: "backward" });
+  assert.equal(v.visibleCount, 1);
+  assert.equal((v.dot.match(/->/g) ?? []).length, 0);
+});
+
+test("NaN origin is the first non-finite node whose inputs are finite", () => {
+  assert.equal(nanOrigin(g), "5");
+  const v = toDot(g, {});
+  assert.match(v.dot, /N5 \[[^\]]*peripheries=2/);
+  assert.match(v.dot, /N6 \[[^\]]*color="#ff6d00"/);
+  assert.equal(nanOrigin(normalize({ nodes: [{ id: 1 }], edges: [] })), null);
+});
+
+test("failing op is an octagon", () => {
+  assert.match(toDot(g, {}).dot, /N7 \[[^\]]*shape=octagon/);
+});
+
+test("colour by device and by gradient magnitude", () => {
+  const twoDevices = normalize({ nodes: [
+    { id: 1, op: "add", outputs: [{ tensor: "a", shape: [1], dtype: "float32", device: "cpu" }] },
+    { id: 2, op: "add", outputs: [{ tensor: "b", shape: [1], dtype: "float32",
+      device: "cuda:0" }] }], edges: [] });
+  const dot = toDot(twoDevices, { colorBy: "device" }).dot;
+  const fills = [...dot.matchAll(/fillcolor="(#\w+)"/g)].map((m) => m[1]);
+  assert.equal(new Set(fills).size, 2);
+  assert.deepEqual(legend(twoDevices, "device").map(([d]) => d), ["cpu", "cuda:0"]);
+  assert.equal(gradMagnitude(g.byId.get("0")), 3);
+  assert.equal(gradMagnitude(g.byId.get("1")), null);
+  assert.equal(magnitudeColor(null, 1, 2), "#f5f5f5");
+  assert.equal(magnitudeColor(1, 1, 100), "#e3f2fd");
+  assert.equal(magnitudeColor(100, 1, 100), "#d32f2f");
+  assert.match(toDot(g, { colorBy: "grad" }).dot, /N0 \[[^\]]*fillcolor="#d32f2f"/);
+});
+
+test("search matches op, label, scope and shape", () => {
+  const mul = g.byId.get("2");
+  assert.ok(matches(mul, "mul"));
+  assert.ok(matches(mul, "a * b"));
+  assert.ok(matches(mul, "model.fc"));
+  assert.ok(matches(mul, "(3,)"));
+  assert.ok(!matches(mul, "conv"));
+  assert.ok(!matches(mul, "  "));
+});
+
+test("labels with quotes and backslashes are escaped for DOT", () => {
+  const odd = normalize({ nodes: [{ id: 1, kind: "leaf", op: "leaf", label: 'say "hi"\\' }],
+    edges: [] });
+  assert.match(toDot(odd).dot, /label="say \\"hi\\"\\\\\\n\?"/);
+});

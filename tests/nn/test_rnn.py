@@ -339,3 +339,20 @@ def test_fused_lstm_cell_gradcheck_and_gradgradcheck():
         return h * 2 + c
     assert gradcheck(fn, (x, h0, c0))
     assert gradgradcheck(fn, (x, h0, c0))
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_fused_lstm_layer_gradcheck_and_gradgradcheck(bidirectional):
+    from torchlite.autograd import gradcheck, gradgradcheck
+    lstm = torchlite.nn.LSTM(IN, 3, bidirectional=bidirectional).double()
+    layers = 2 if bidirectional else 1
+    x = as_tensor(torchlite, values((4, 2, IN), 1), "float64")
+    h0 = as_tensor(torchlite, values((layers, 2, 3), 2), "float64")
+    c0 = as_tensor(torchlite, values((layers, 2, 3), 3), "float64")
+    w = lstm.weight_hh_l0  # checked through the module (gradcheck perturbs it in place)
+
+    def fn(x, h0, c0, w):
+        out, (h, c) = lstm(x, (h0, c0))
+        return out.sum(-1), h * 2 + c
+    assert gradcheck(fn, (x, h0, c0, w))
+    assert gradgradcheck(fn, (x, h0, c0, w))

@@ -16,7 +16,9 @@ from .activation import softmax
 from .dropout import dropout
 from .linear import linear
 
-__all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
+# the private helpers are exported too: layers written against PyTorch call F._canonical_mask
+__all__ = ["scaled_dot_product_attention", "multi_head_attention_forward", "_canonical_mask",
+           "_none_or_dtype", "_mha_shape_check"]
 
 _NEG_INF = float("-inf")
 

@@ -130,6 +130,121 @@ class LSTMCellGrad(Function):
         return tuple(by_id.get(id(t)) for t in saved)
 
 
+def _lstm_layer_trace(xp, gi, h0, c0, w_hh):
+    """The forward recurrence over time-ordered steps: per-step activations, the states
+    h_0..h_T and c_0..c_T, and tanh(c_1..c_T)."""
+    steps, hidden = gi.shape[0], h0.shape[1]
+    hs = xp.empty((steps + 1,) + h0.shape, dtype=gi.dtype)
+    cs = xp.empty((steps + 1,) + c0.shape, dtype=gi.dtype)
+    acts = xp.empty_like(gi)
+    tcs = xp.empty((steps,) + c0.shape, dtype=gi.dtype)
+    hs[0], cs[0] = h0, c0
+    w_t = w_hh.T
+    for k in range(steps):
+        gates = hs[k] @ w_t
+        gates += gi[k]
+        acts[k], cs[k + 1], tcs[k] = _lstm_activations(xp, gates, cs[k])
+        xp.multiply(acts[k, :, 3 * hidden:], tcs[k], out=hs[k + 1])
+    return acts, hs, cs, tcs
+
+
+def _time_order(x, reverse):
+    return x[::-1] if reverse else x
+
+
+class LSTMLayerFunction(Function):
+    """A whole LSTM layer in one direction (no projection): one node for all T steps. Forward
+    and backpropagation through time run in xp with one GEMM per step; the W_hh gradient is
+    one GEMM over all steps."""
+
+    raw = True
+    label = "lstm_layer(gi, h0, c0, w_hh)"
+    backward_rule = ("backpropagation through time of lstm_cell(gi_t + h_{t-1} W_hh^T, c_{t-1}); "
+                     "grad_W_hh = sum_t grad_gates_t^T h_{t-1}")
+
+    @staticmethod
+    def forward(ctx, gi, h0, c0, w_hh, reverse):
+        trace = _lstm_layer_trace(ctx.xp, _time_order(gi, reverse), h0, c0, w_hh)
+        ctx.trace, ctx.reverse = trace, reverse
+        ctx.save_for_backward(gi, h0, c0, w_hh)
+        hs, cs = trace[1], trace[2]
+        return _time_order(hs[1:], reverse).copy(), hs[-1].copy(), cs[-1].copy()
+
+    @staticmethod
+    def backward(ctx, grad_out, grad_h, grad_c):
+        trace = ctx.__dict__.pop("trace", None)  # reused once; a retained graph recomputes
+        return LSTMLayerGrad.apply(grad_out, grad_h, grad_c, *ctx.saved_tensors,
+                                   reverse=ctx.reverse, trace=trace)
+
+
+def _lstm_layer_composite(gi, h0, c0, w_hh, reverse):
+    """LSTMLayerFunction in differentiable torchlite ops (for double backward)."""
+    w_t = w_hh.t()
+    state = (h0, c0)
+    outs = []
+    for g in _time_order(gi.unbind(0), reverse):
+        state = LSTMCellFunction.apply(g.addmm(state[0], w_t), state[1])
+        outs.append(state[0])
+    return stack(_time_order(outs, reverse)), state[0], state[1]
+
+
+class LSTMLayerGrad(Function):
+    """The backward of LSTMLayerFunction as one primitive; its own backward differentiates the
+    composite layer's gradient (double backward works)."""
+
+    raw = True
+    label = "lstm_layer_backward(grad_out, grad_h, grad_c, gi, h0, c0, w_hh)"
+    backward_rule = "autograd of the composite LSTM layer's gradient"
+
+    @staticmethod
+    def forward(ctx, grad_out, grad_h, grad_c, gi, h0, c0, w_hh, reverse, trace):
+        xp = ctx.xp
+        if trace is None:
+            trace = _lstm_layer_trace(xp, _time_order(gi, reverse), h0, c0, w_hh)
+        acts, hs, cs, tcs = trace
+        steps, batch, hidden = tcs.shape
+        a = acts.reshape(steps, batch, 4, hidden)
+        i, f, g, o = a[:, :, 0], a[:, :, 1], a[:, :, 2], a[:, :, 3]
+        # what does not depend on the recurrence is computed for all steps at once
+        ifg = xp.stack([g * i * (1 - i), cs[:-1] * f * (1 - f), i * (1 - g * g)], 2)
+        out_gate = tcs * o * (1 - o)
+        through_tanh = o * (1 - tcs * tcs)
+        g_out = _time_order(grad_out, reverse)
+        dgates = xp.empty_like(acts)
+        dh, dc = grad_h.copy(), grad_c.copy()
+        for k in range(steps - 1, -1, -1):
+            dh += g_out[k]
+            dc += dh * through_tanh[k]
+            d = dgates[k].reshape(batch, 4, hidden)
+            xp.multiply(dc[:, None, :], ifg[k], out=d[:, :3])
+            xp.multiply(dh, out_gate[k], out=d[:, 3])
+            dc *= f[k]
+            dh = dgates[k] @ w_hh
+        flat = dgates.reshape(-1, dgates.shape[-1])
+        d_w = flat.T @ hs[:-1].reshape(-1, hidden)
+        ctx.reverse = reverse
+        ctx.save_for_backward(grad_out, grad_h, grad_c, gi, h0, c0, w_hh)
+        return _time_order(dgates, reverse).copy(), dh, dc, d_w
+
+    @staticmethod
+    def backward(ctx, *grads):
+        create = STATE.enabled
+        with enable_grad():
+            saved = [t.view_as(t) if t.requires_grad else t for t in ctx.saved_tensors]
+            upstream, inputs = saved[:3], saved[3:]
+            pairs = [(x, g) for x, g in zip(inputs, grads) if g is not None and x.requires_grad]
+            outs = _lstm_layer_composite(*inputs, ctx.reverse)
+            firsts = _autograd_grad(list(outs), [x for x, _ in pairs], upstream,
+                                    create_graph=True, allow_unused=True)
+            kept = [(f, g) for f, (_, g) in zip(firsts, pairs) if f is not None]
+            wrt = [t for t in saved if t.requires_grad]
+            found = _autograd_grad([f for f, _ in kept], wrt, [g for _, g in kept],
+                                   retain_graph=True, create_graph=create, allow_unused=True) \
+                if kept else [None] * len(wrt)
+        by_id = {id(t): g for t, g in zip(wrt, found)}
+        return tuple(by_id.get(id(t)) for t in saved)
+
+
 def _lstm_step(gi, state, w):
     """c' = f * c + i * g, h' = o * tanh(c') (then h' W_hr^T with a projection)."""
     h, c = state
@@ -375,6 +490,9 @@ class RNNBase(Module):
         b_ih, b_hh = weights[2:4] if self.bias else (None, None)
         w_hr = weights[-1] if self.proj_size > 0 else None
         gi = _projection(x, w_ih, b_ih, b_hh, fold)
+        if self.mode == "LSTM" and w_hr is None and batch_sizes is None:
+            out, h, c = LSTMLayerFunction.apply(gi, *state0, w_hh, reverse=bool(direction))
+            return out, (h, c)
         steps = gi.unbind(0) if batch_sizes is None else gi.split(batch_sizes)
         w = _step_weights(w_hh, b_hh, w_hr, fold)
         run = _run_reverse if direction else _run_forward

@@ -165,7 +165,9 @@ class LSTMLayerFunction(Function):
     @staticmethod
     def forward(ctx, gi, h0, c0, w_hh, reverse):
         trace = _lstm_layer_trace(ctx.xp, _time_order(gi, reverse), h0, c0, w_hh)
-        ctx.trace, ctx.reverse = trace, reverse
+        if any(ctx.needs_input_grad):  # the states are kept for backward only when needed
+            ctx.trace = trace
+        ctx.reverse = reverse
         ctx.save_for_backward(gi, h0, c0, w_hh)
         hs, cs = trace[1], trace[2]
         return _time_order(hs[1:], reverse).copy(), hs[-1].copy(), cs[-1].copy()

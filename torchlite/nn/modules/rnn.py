@@ -5,6 +5,10 @@ Parameter names, shapes, gate order (LSTM i, f, g, o; GRU r, z, n), initialisati
 one matmul (both biases folded in where the math allows); only the recurrent product and the
 gate nonlinearities run in the loop over time. PackedSequence inputs run the same loop on
 shrinking batches (sequences are sorted by length, so the running ones are the first rows).
+
+An LSTM layer without projection on a padded batch is one primitive (LSTMLayerFunction): its
+forward and backpropagation through time run in xp, so a step costs one GEMM each way instead
+of a dozen graph nodes. Other cases step through LSTMCellFunction, one fused node per step.
 """
 import math
 import numbers

@@ -17,6 +17,7 @@ import weakref
 from collections import deque
 
 from .._tensor import Tensor
+from ..autograd import engine as E
 from ..autograd import function as F
 from ..nn.modules import module as M
 from .scopes import ScopeTracker
@@ -164,11 +165,10 @@ class Recorder:
         phase = F.ENGINE_STATE["phase"]
         if phase == "backward" and not self.backward:
             return
-        node = self.op_node(type(ctx), ctx.name(), phase, sys._getframe(1))
-        node["time_ms"] = elapsed
         saved, saved_inputs = _saved_bytes(ctx, args)
-        node["saved_bytes"] = saved
-        node["inputs"], node["_edges"] = self.input_refs(args, saved_inputs)
+        inputs, edges = self.input_refs(args, saved_inputs, phase)
+        node = self.op_node(type(ctx), ctx.name(), phase, sys._getframe(1))
+        node.update(time_ms=elapsed, saved_bytes=saved, inputs=inputs, _edges=edges)
         outs = outputs if type(outputs) is tuple else (outputs,)
         node["outputs"] = [self.output_ref(o, node["id"], i) for i, o in enumerate(outs)
                            if isinstance(o, Tensor)]
@@ -181,17 +181,21 @@ class Recorder:
             self.last_time = time.perf_counter()
 
     # ---- node building ------------------------------------------------------------------
-    def op_node(self, cls, name, phase, frame):
-        scope, grad_of = self.scopes.current, None
+    def current_scope(self, phase):
+        """(scope, forward node id) for an op run now: in the backward phase, the scope of
+        the forward node whose backward is running."""
         if phase == "backward":
             fwd = self.backward_of
-            scope, grad_of = (fwd["scope"], fwd["id"]) if fwd is not None else ("", None)
-        else:
-            self.backward_of = None
+            return (fwd["scope"], fwd["id"]) if fwd is not None else ("", None)
+        self.backward_of = None
+        return self.scopes.current, None
+
+    def op_node(self, cls, name, phase, frame, label=None):
+        scope, grad_of = self.current_scope(phase)
         node = {"id": next(self.node_count), "kind": "op", "op": name,
-                "label": cls.label or cls.__name__.lower(), "backward_rule": cls.backward_rule
-                or "", "phase": phase, "scope": scope, "status": "ok",
-                "source": frame_source(user_frame(frame))}
+                "label": label or cls.label or cls.__name__.lower(),
+                "backward_rule": cls.backward_rule or "", "phase": phase, "scope": scope,
+                "status": "ok", "source": frame_source(user_frame(frame))}
         if grad_of is not None:
             node["grad_of"] = grad_of
         return node
@@ -231,7 +235,7 @@ class Recorder:
         self.producer[tid] = (nid, index)
         return ref
 
-    def input_refs(self, args, saved_inputs):
+    def input_refs(self, args, saved_inputs, phase):
         refs, edges = [], []
         for k, a in enumerate(args):
             if not isinstance(a, Tensor):
@@ -240,7 +244,7 @@ class Recorder:
             tid, _ = self.tensor_id(a)
             src = self.producer.get(tid)
             if src is None:
-                src = (self.leaf(a, tid), 0)
+                src = (self.leaf(a, tid, phase), 0)
             ref = self.tensor_ref(a, tid)
             if any(s is a for s in saved_inputs):
                 ref["saved"] = True
@@ -248,16 +252,19 @@ class Recorder:
             edges.append((src[0], src[1], k, tid, ref["requires_grad"]))
         return refs, edges
 
-    def leaf(self, t, tid):
-        """A leaf node for a tensor with no recorded producer (input, constant, parameter)."""
+    def leaf(self, t, tid, phase):
+        """A leaf node for a tensor with no recorded producer (input, constant, parameter);
+        a parameter sits in the scope of the module using it, other leaves at top level."""
         name = self.param_name(t)
         nid = next(self.node_count)
         ref = self.output_ref(t, nid, 0)
+        scope = ""
         if name is not None:
             ref["name"] = name
+            scope = self.current_scope(phase)[0]
         self.push({"id": nid, "kind": "param" if name is not None else "leaf", "op": "leaf",
                    "label": name or ("input" if t._grad_fn is None else "tensor"),
-                   "backward_rule": "", "phase": "forward", "scope": "", "status": "ok",
+                   "backward_rule": "", "phase": phase, "scope": scope, "status": "ok",
                    "inputs": [], "outputs": [ref], "saved_bytes": 0})
         if self.values and t._requires_grad and t._grad_fn is None:
             self.leaf_tensors[nid] = weakref.ref(t)
@@ -267,16 +274,16 @@ class Recorder:
     def on_error(self, exc):
         """Record the failing op (status "error") and, for a shape-like error raised inside
         an op, extend the message with operands' shapes, module scope and source line."""
-        frame, name, operands, cls = _failing_op(exc.__traceback__)
+        frame, name, operands, cls, phase = _failing_op(exc.__traceback__)
         message = str(exc)
         nid = None
         if frame is not None:
-            phase = F.ENGINE_STATE["phase"] if cls is None else "forward"
-            node = self.op_node(cls or _Named, name, phase, frame)
+            inputs, edges = self.input_refs(operands, (), phase)
+            node = self.op_node(cls or _Named, name, phase, frame, label=cls is None and name)
             if self.scopes.error_scope is not None:
                 node["scope"] = self.scopes.error_scope
-            node["inputs"], node["_edges"] = self.input_refs(operands, ())
-            node.update(status="error", error=message, outputs=[], saved_bytes=0)
+            node.update(status="error", error=message, inputs=inputs, _edges=edges,
+                        outputs=[], saved_bytes=0)
             self.push(node)
             nid = node["id"]
             if isinstance(exc, _SHAPE_ERRORS) and not exc.__dict__.get("_torchlite_explained"):
@@ -339,25 +346,26 @@ def _synchronize(ctx):
 
 
 def _failing_op(tb):
-    """(frame, op name, operand tensors, Function class or None) of the op an exception came
-    from: the innermost ``Function.apply`` or, failing that, the innermost torchlite frame
-    whose arguments include a Tensor. (None, ...) when it did not come from torchlite."""
+    """(frame, op name, operand tensors, Function class or None, phase) of the op an
+    exception came from: the innermost ``Function.apply`` or, failing that, the innermost
+    torchlite frame whose arguments include a Tensor. Frame None: not from torchlite."""
     frames = []
     while tb is not None:
         frames.append(tb.tb_frame)
         tb = tb.tb_next
+    phase = "backward" if any(f.f_code is E._run.__code__ for f in frames) else "forward"
     for f in reversed(frames):
         if f.f_code in _APPLY_CODES:
             cls = f.f_locals.get("cls")
             args = tuple(f.f_locals.get("args", ()))
-            return f, cls._node_name, args, cls
+            return f, cls._node_name, args, cls, phase
     for f in reversed(frames):
         if not f.f_code.co_filename.startswith(_PKG_DIR):
             continue
         operands = _tensor_args(f)
         if operands:
-            return f, f.f_code.co_name, operands, None
-    return None, None, (), None
+            return f, f.f_code.co_name, operands, None, phase
+    return None, None, (), None, phase
 
 
 def _tensor_args(frame):

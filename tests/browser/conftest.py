@@ -60,7 +60,8 @@ def lab(tmp_path_factory):
     settings.mkdir(parents=True)   # no news / update toasts over the page
     (settings / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    python_path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    env = dict(os.environ, PYTHONPATH=python_path,
                JUPYTERLAB_SETTINGS_DIR=str(run / "settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(run / "workspaces"),
                JUPYTER_RUNTIME_DIR=str(run / "runtime"))

@@ -5,6 +5,7 @@ import pytest
 import traitlets
 
 import torchlite
+import torchlite.viz
 from torchlite.graph.schema import validate
 from torchlite.viz import GraphView, graph_document
 from torchlite.viz._data import default_collapsed
@@ -92,3 +93,12 @@ def test_tensor_is_traced():
     view = GraphView(y)
     ops = [n["op"] for n in view.graph["nodes"]]
     assert "MulBackward0" in ops and "SumBackward0" in ops
+
+
+def test_show_displays_and_returns_the_view(doc, monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    view = torchlite.viz.show(doc, phase="forward")
+    assert shown == [view] and view.phase == "forward"

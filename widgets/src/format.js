@@ -82,7 +82,9 @@ export function inspectorSections(node) {
   const grads = statsRows(node.grad_stats);
   if (grads.length) {
     const m = gradMagnitude(node);
-    if (m !== null && node.grad_stats.norm === undefined) grads.push(["|grad| max", formatNumber(m)]);
+    if (m !== null && node.grad_stats.norm === undefined) {
+      grads.push(["|grad| max", formatNumber(m)]);
+    }
     sections.push({ title: "gradient", rows: grads, hist: histogram(node.grad_stats) });
   }
   return sections;

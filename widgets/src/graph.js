@@ -13,8 +13,12 @@ const FAMILIES = [
   ["activation", /relu|gelu|silu|sigmoid|tanh|softmax|softplus|elu|mish|hardswish|dropout/],
   ["loss", /loss|cross_entropy|nll|mse|bce/],
   ["norm", /batch_norm|layer_norm|group_norm|instance_norm|rms_norm|embedding/],
-  ["shape", /view|reshape|transpose|permute|expand|squeeze|unsqueeze|cat|stack|split|chunk|^t$|flatten|contiguous|narrow|index|select|slice|gather|scatter|pad|repeat|clone|copy|to$/],
-  ["arith", /^(add|sub|mul|div|neg|pow|rsub|true_divide|floor_divide|remainder|fmod|abs|sqrt|rsqrt|exp|log|sin|cos|square|reciprocal|clamp|where|maximum|minimum|lerp|addcmul|addcdiv)/],
+  ["shape", new RegExp("view|reshape|transpose|permute|expand|squeeze|unsqueeze|cat|stack|" +
+    "split|chunk|^t$|flatten|contiguous|narrow|index|select|slice|gather|scatter|pad|repeat|" +
+    "clone|copy|to$")],
+  ["arith", new RegExp("^(add|sub|mul|div|neg|pow|rsub|true_divide|floor_divide|remainder|" +
+    "fmod|abs|sqrt|rsqrt|exp|log|sin|cos|square|reciprocal|clamp|where|maximum|minimum|lerp|" +
+    "addcmul|addcdiv)")],
 ];
 export const FAMILY_COLORS = {
   leaf: "#e8eaf6", linalg: "#ffcc80", reduce: "#b3e5fc", activation: "#c5e1a5",
@@ -40,7 +44,8 @@ const asList = (x) => (x === undefined || x === null ? [] : Array.isArray(x) ? x
 export function normalize(doc) {
   const nodes = asList(doc?.nodes).map((n, i) => {
     const outMeta = asList(n.outputs).filter((o) => o && typeof o === "object" && "shape" in o);
-    const pick = (key, singular) => first(n[key], n[singular] !== undefined ? [n[singular]] : undefined,
+    const pick = (key, singular) => first(n[key],
+      n[singular] !== undefined ? [n[singular]] : undefined,
       outMeta.length ? outMeta.map((o) => o[singular]) : undefined) ?? [];
     return {
       ...n,
@@ -72,9 +77,10 @@ function nodeStats(n) {
   return first(n.stats, asList(n.outputs).find((o) => o?.stats)?.stats);
 }
 
-export const nonfiniteCount = (stats) =>
-  (stats ? Number(first(stats.nan, stats.nan_count, 0)) + Number(first(stats.inf, stats.inf_count, 0))
-    : 0);
+/** NaN plus Inf entries counted in a stats object (0 without stats). */
+export const nonfiniteCount = (stats) => (stats
+  ? Number(first(stats.nan, stats.nan_count, 0)) + Number(first(stats.inf, stats.inf_count, 0))
+  : 0);
 
 /** The NaN/Inf origin: the first node (in execution order) whose output has NaN/Inf while none
  * of its inputs has; falls back to the first non-finite node. Returns its id or null. */
@@ -200,21 +206,24 @@ export function toDot(g, opts = {}) {
     }
     t.items.push(item);
   };
-  const scopeNodes = new Map();   // collapsed scope path -> {name, count, error, nan}
+  const owners = new Map(shown.map((n) => [n.id, collapsedOwner(n.scope, collapsed)]));
+  const folded = foldRepeats(shown, owners);
+  const scopeNodes = new Map();   // box path -> {name, paths, count, error, nan}
   for (const n of shown) {
-    const owner = collapsedOwner(n.scope, collapsed);
+    const owner = owners.get(n.id);
     if (owner) {
-      if (!scopeNodes.has(owner)) {
+      const paths = folded.get(owner) ?? [owner];
+      if (!scopeNodes.has(paths[0])) {
         const name = `S${scopeNodes.size}`;
-        scopeNodes.set(owner, { name, count: 0, error: false, nan: false });
-        names.set(name, { type: "scope", path: owner });
-        place(owner.split(".").slice(0, -1).join("."), `${name}`);
+        scopeNodes.set(paths[0], { name, paths, count: 0, error: false, nan: false });
+        names.set(name, { type: "scope", path: paths[0], paths });
+        place(owner.split(".").slice(0, -1).join("."), name);
       }
-      const s = scopeNodes.get(owner);
-      s.count += 1;
-      s.error ||= n.status === "error";
-      s.nan ||= n.id === origin;
-      dotName.set(n.id, s.name);
+      const box = scopeNodes.get(paths[0]);
+      box.count += 1;
+      box.error ||= n.status === "error";
+      box.nan ||= n.id === origin;
+      dotName.set(n.id, box.name);
     } else {
       const name = `N${n.index}`;
       names.set(name, { type: "node", id: n.id });
@@ -231,7 +240,10 @@ export function toDot(g, opts = {}) {
     lines.push(`  ${name} [${nodeAttrs(n, color(n), n.id === origin).join(", ")}];`);
   }
   for (const [path, s] of scopeNodes) {
-    const label = `${path.split(".").pop()}\n[${s.count} op${s.count === 1 ? "" : "s"}] +`;
+    const parts = path.split("."), k = s.paths.length;
+    const label = k > 1
+      ? `${parts.at(-2) ?? ""} \u00d7${k}\n[${s.count / k} ops each] +`
+      : `${parts.at(-1)}\n[${s.count} op${s.count === 1 ? "" : "s"}] +`;
     const attrs = [`label=${dotString(label)}`, "shape=box3d", 'style="filled"',
       `fillcolor="${s.error ? ERROR_COLOR : "#e0e0e0"}"`, `id=${dotString(s.name)}`];
     if (s.nan) attrs.push('color="#d50000"', "penwidth=3");
@@ -262,6 +274,33 @@ export function toDot(g, opts = {}) {
   }
   lines.push("}");
   return { dot: lines.join("\n"), names, clusters, visibleCount: names.size, origin };
+}
+
+/**
+ * Repeated blocks: collapsed sibling scopes named by an index ("blocks.0", "blocks.1", ...)
+ * that ran the same ops fold into one box. Returns Map(path -> the sorted paths folded with it).
+ */
+export function foldRepeats(nodes, owners) {
+  const ops = new Map();
+  for (const n of nodes) {
+    const o = owners.get(n.id);
+    if (o) ops.set(o, [...(ops.get(o) ?? []), shortOp(n.op)]);
+  }
+  const groups = new Map();
+  for (const [path, list] of ops) {
+    const parts = path.split(".");
+    if (parts.length < 2 || !/^\d+$/.test(parts.at(-1))) continue;
+    const key = `${parts.slice(0, -1).join(".")}|${list.sort().join(",")}`;
+    groups.set(key, [...(groups.get(key) ?? []), path]);
+  }
+  const folded = new Map();
+  const index = (p) => Number(p.split(".").at(-1));
+  for (const paths of groups.values()) {
+    if (paths.length < 2) continue;
+    paths.sort((a, b) => index(a) - index(b));
+    for (const p of paths) folded.set(p, paths);
+  }
+  return folded;
 }
 
 const pad = (d) => "  ".repeat(d);

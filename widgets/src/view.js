@@ -88,7 +88,9 @@ export function createView(el, state, onChange) {
   // ---- drawing ---------------------------------------------------------------------------
   async function draw(relayout) {
     const gen = ++generation;
-    for (const b of phaseButtons) b.setAttribute("aria-pressed", String(b.dataset.phase === s.phase));
+    for (const b of phaseButtons) {
+      b.setAttribute("aria-pressed", String(b.dataset.phase === s.phase));
+    }
     colorSelect.value = s.color_by;
     const view = toDot(g, { phase: s.phase, collapsed: new Set(s.collapsed), colorBy: s.color_by });
     const viz = await getViz();
@@ -129,7 +131,7 @@ export function createView(el, state, onChange) {
         if (dragged) return;
         ev.stopPropagation();
         if (ref.type === "node") change("selected", ref.id);
-        else change("collapsed", s.collapsed.filter((p) => p !== ref.path));
+        else change("collapsed", s.collapsed.filter((p) => !ref.paths.includes(p)));
       });
       node.addEventListener("mousemove", (ev) => showTooltip(ev, ref));
       node.addEventListener("mouseleave", () => { tooltip.hidden = true; });
@@ -151,8 +153,11 @@ export function createView(el, state, onChange) {
   function showTooltip(ev, ref) {
     if (ref.type === "node") tooltip.textContent = tooltipText(g.byId.get(ref.id));
     else {
-      const n = g.nodes.filter((x) => x.scope === ref.path || x.scope.startsWith(`${ref.path}.`));
-      tooltip.textContent = `scope ${ref.path}\n${n.length} ops (click to expand)`;
+      const inside = (x, p) => x.scope === p || x.scope.startsWith(`${p}.`);
+      const n = g.nodes.filter((x) => ref.paths.some((p) => inside(x, p)));
+      const what = ref.paths.length > 1 ? `${ref.paths.length} repeated blocks ${ref.paths[0]}` +
+        ` \u2026 ${ref.paths.at(-1)}` : `scope ${ref.path}`;
+      tooltip.textContent = `${what}\n${n.length} ops (click to expand)`;
     }
     tooltip.hidden = false;
     const box = el.getBoundingClientRect();
@@ -300,7 +305,9 @@ function histogramSvg({ counts, edges }) {
   if (edges?.length) {
     for (const [x, v, anchor] of [[0, edges[0], "start"], [W, edges.at(-1), "end"]]) {
       const t = document.createElementNS(ns, "text");
-      Object.entries({ x, y: H + 10, "text-anchor": anchor }).forEach(([k, v2]) => t.setAttribute(k, v2));
+      t.setAttribute("x", x);
+      t.setAttribute("y", H + 10);
+      t.setAttribute("text-anchor", anchor);
       t.textContent = formatNumber(v);
       svg.append(t);
     }

@@ -35,7 +35,8 @@ test("inspector sections of an op with stats", () => {
   assert.deepEqual([t.shape, t.dtype, t.device], ["(3,)", "float32", "cpu"]);
   assert.equal(t.inputs, "(3,) float32\n(3,) float32");
   const v = rows(mul, "value");
-  assert.deepEqual([v.min, v.max, v.mean, v.std, v["nan / inf"]], ["1", "3", "2", "0.8165", "0 / 0"]);
+  assert.deepEqual([v.min, v.max, v.mean, v.std, v["nan / inf"]],
+    ["1", "3", "2", "0.8165", "0 / 0"]);
   assert.deepEqual(inspectorSections(mul).find((s) => s.title === "value").hist,
     { counts: [1, 2], edges: [1, 2, 3] });
 });

@@ -58,7 +58,7 @@ test("collapsing a scope folds its nodes into one box and reroutes edges", () =>
   const v = toDot(g, { collapsed: new Set(["model.head"]) });
   assert.equal(v.visibleCount, 6);
   const box = [...v.names].find(([, r]) => r.type === "scope");
-  assert.deepEqual(box[1], { type: "scope", path: "model.head" });
+  assert.deepEqual(box[1], { type: "scope", path: "model.head", paths: ["model.head"] });
   assert.match(v.dot, new RegExp(`${box[0]} \\[label="head\\\\n\\[3 ops\\] \\+"`));
   assert.match(v.dot, new RegExp(`N2 -> ${box[0]};`));
   assert.ok(!v.dot.includes(`${box[0]} -> ${box[0]}`));  // no self loop inside the box
@@ -120,4 +120,29 @@ test("labels with quotes and backslashes are escaped for DOT", () => {
   const odd = normalize({ nodes: [{ id: 1, kind: "leaf", op: "leaf", label: 'say "hi"\\' }],
     edges: [] });
   assert.match(toDot(odd).dot, /label="say \\"hi\\"\\\\\\n\?"/);
+});
+
+test("repeated blocks fold into one box until expanded", () => {
+  const nodes = [{ id: 0, kind: "leaf", op: "leaf", scope: "" }];
+  const edges = [];
+  for (let b = 0; b < 3; b++) {
+    for (const [k, op] of ["MmBackward0", "ReluBackward0"].entries()) {
+      const id = nodes.length;
+      nodes.push({ id, op, scope: `model.blocks.${b}` });
+      edges.push({ src: id - 1, dst: id });
+    }
+  }
+  nodes.push({ id: nodes.length, op: "AddBackward0", scope: "model.blocks.3" });  // different
+  edges.push({ src: nodes.length - 2, dst: nodes.length - 1 });
+  const g = normalize({ nodes, edges });
+  const all = new Set(["model.blocks.0", "model.blocks.1", "model.blocks.2", "model.blocks.3"]);
+  const v = toDot(g, { collapsed: all });
+  const boxes = [...v.names.values()].filter((r) => r.type === "scope");
+  assert.deepEqual(boxes.map((r) => r.paths),
+    [["model.blocks.0", "model.blocks.1", "model.blocks.2"], ["model.blocks.3"]]);
+  assert.equal(v.visibleCount, 3);                       // leaf, "blocks x3", block 3
+  assert.match(v.dot, /label="blocks \u00d73\\n\[2 ops each\] \+"/);
+  assert.match(v.dot, /N0 -> S0;\n\s+S0 -> S1;/);
+  const open = toDot(g, { collapsed: new Set(["model.blocks.3"]) });
+  assert.equal(open.visibleCount, 8);
 });

@@ -207,6 +207,7 @@ export function toDot(g, opts = {}) {
     t.items.push(item);
   };
   const owners = new Map(shown.map((n) => [n.id, collapsedOwner(n.scope, collapsed)]));
+  absorbLeaves(g, shown, owners);
   const folded = foldRepeats(shown, owners);
   const scopeNodes = new Map();   // box path -> {name, paths, count, error, nan}
   for (const n of shown) {
@@ -220,7 +221,7 @@ export function toDot(g, opts = {}) {
         place(owner.split(".").slice(0, -1).join("."), name);
       }
       const box = scopeNodes.get(paths[0]);
-      box.count += 1;
+      box.count += n.kind === "op";
       box.error ||= n.status === "error";
       box.nan ||= n.id === origin;
       dotName.set(n.id, box.name);
@@ -276,6 +277,22 @@ export function toDot(g, opts = {}) {
   return { dot: lines.join("\n"), names, clusters, visibleCount: names.size, origin };
 }
 
+/** Leaves (inputs, constants, parameters) outside every collapsed scope whose consumers all sit
+ * in one collapsed scope are drawn inside that scope's box; updates `owners` (id -> path). */
+function absorbLeaves(g, shown, owners) {
+  const consumers = new Map();
+  for (const e of g.edges) {
+    if (owners.has(e.dst)) {
+      consumers.set(e.src, [...(consumers.get(e.src) ?? []), owners.get(e.dst)]);
+    }
+  }
+  for (const n of shown) {
+    if (n.kind === "op" || owners.get(n.id)) continue;
+    const into = new Set(consumers.get(n.id) ?? []);
+    if (into.size === 1 && !into.has(null)) owners.set(n.id, [...into][0]);
+  }
+}
+
 /**
  * Repeated blocks: collapsed sibling scopes named by an index ("blocks.0", "blocks.1", ...)
  * that ran the same ops fold into one box. Returns Map(path -> the sorted paths folded with it).
@@ -284,7 +301,7 @@ export function foldRepeats(nodes, owners) {
   const ops = new Map();
   for (const n of nodes) {
     const o = owners.get(n.id);
-    if (o) ops.set(o, [...(ops.get(o) ?? []), shortOp(n.op)]);
+    if (o && n.kind === "op") ops.set(o, [...(ops.get(o) ?? []), shortOp(n.op)]);
   }
   const groups = new Map();
   for (const [path, list] of ops) {

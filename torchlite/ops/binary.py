@@ -178,6 +178,8 @@ class Mul(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
+        if grad._data.dtype.kind == "c":  # PyTorch's convention: grad * conj(derivative)
+            a, b = _conj(a), _conj(b)
         return (grad * b if need_a else None), (grad * a if need_b else None)
 
 
@@ -196,9 +198,16 @@ class Div(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
+        if grad._data.dtype.kind == "c":  # PyTorch's convention: grad * conj(derivative)
+            a, b = _conj(a), _conj(b)
         grad_a = grad / b if need_a else None
         grad_b = -grad * a / (b * b) if need_b else None
         return grad_a, grad_b
+
+
+def _conj(x):
+    """The conjugate of a complex tensor operand (Python scalars and real tensors unchanged)."""
+    return x.conj() if isinstance(x, Tensor) else (x.conjugate() if isinstance(x, complex) else x)
 
 
 def _zero_grads(ctx, grad):

@@ -11,7 +11,7 @@ import math
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ._inplace import inplace
-from ._registry import export, method
+from ._registry import export, function, method
 from ._util import check_tensor
 
 _LN2 = math.log(2.0)
@@ -273,12 +273,12 @@ class _Test(_Exact):
 
 class Abs(_Exact):
     label = "|a|"
-    backward_rule = "grad_a = grad * sign(a)"
+    backward_rule = "grad_a = grad * sgn(a)  (sign(a) for real a, a / |a| for complex)"
     ufunc = "abs"
 
     @staticmethod
     def vjp(ctx, grad, a):
-        return grad * sign(a)
+        return grad * sgn(a)
 
 
 class Neg(_Exact):
@@ -1187,3 +1187,74 @@ def _invert(self):
         raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
                         "tensors")
     return BitwiseNot.apply(self)
+
+
+# ---- complex parts ----------------------------------------------------------------------------
+class Conj(Function):
+    raw = True
+    label = "conj(a)"
+    backward_rule = "grad_a = conj(grad)"
+
+    @staticmethod
+    def forward(ctx, a):
+        return ctx.xp.conj(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Conj.apply(grad)
+
+
+class RealPart(Function):
+    raw = True
+    is_view = True
+    node_name = "RealBackward0"
+    label = "real(a)"
+    backward_rule = "grad_a = grad + 0j"
+
+    @staticmethod
+    def forward(ctx, a):
+        return a.real
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad  # the engine casts it to the complex input's dtype
+
+
+class ImagPart(Function):
+    raw = True
+    is_view = True
+    node_name = "ImagBackward0"
+    label = "imag(a)"
+    backward_rule = "grad_a = grad * 1j"
+
+    @staticmethod
+    def forward(ctx, a):
+        return a.imag
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 1j
+
+
+@export(aliases=("conj_physical",))
+def conj(input):
+    """The complex conjugate (a copy; the input itself for real tensors, as in PyTorch)."""
+    return Conj.apply(input) if input.dtype.is_complex else input
+
+
+@function
+def real(input):
+    """The real part of a complex tensor as a view (the tensor itself when it is real)."""
+    return RealPart.apply(input) if input.dtype.is_complex else input
+
+
+@function
+def imag(input):
+    """The imaginary part of a complex tensor as a view."""
+    if not input.dtype.is_complex:
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    return ImagPart.apply(input)
+
+
+Tensor.real = property(real)
+Tensor.imag = property(imag)

@@ -5,7 +5,7 @@ positions. Max pooling is a primitive that keeps the flat index of each maximum:
 scatters the output gradient to those indices (``_PoolScatter``), whose own gradient gathers them
 back. Average pooling is a primitive pair (``_AvgPool`` sums windows, ``_AvgPoolT`` spreads each
 output over its window by col2im), each the other's gradient. Adaptive average pooling is a
-matmul with an averaging matrix per spatial dim.
+matmul with an averaging matrix per spatial dim; max unpooling is ``_PoolScatter`` itself.
 """
 import math
 

@@ -23,13 +23,14 @@ class Graph:
     # ---- data ---------------------------------------------------------------------------
     @property
     def doc(self):
-        """The document itself (read-only by convention); live while recording."""
-        if self._recorder is not None:
-            return self._recorder.to_dict()
+        """The document itself (read-only by convention); live while recording, built once
+        on first use after it."""
+        rec = self._recorder
+        if rec is not None:
+            if rec.active:
+                return rec.to_dict()
+            self._doc, self._recorder = rec.to_dict(), None
         return self._doc
-
-    def _finish(self):
-        self._doc, self._recorder = self._recorder.to_dict(), None
 
     @property
     def nodes(self):

@@ -28,6 +28,7 @@ _SERIAL = itertools.count()
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _APPLY_CODES = (F.Function.apply.__func__.__code__, F._apply_tensor_function.__code__)
 _SHAPE_ERRORS = (RuntimeError, ValueError, IndexError)
+_NAMES = {}  # dtype or device -> its display name (dtype.name is slow in NumPy)
 
 
 def user_frame(frame):
@@ -224,8 +225,14 @@ class Recorder:
 
     def tensor_ref(self, t, tid):
         d = t._data
-        return {"tensor": tid, "shape": list(d.shape), "dtype": d.dtype.name,
-                "device": str(t._device), "requires_grad": bool(t._requires_grad)}
+        dtype = _NAMES.get(d.dtype)
+        if dtype is None:
+            dtype = _NAMES[d.dtype] = d.dtype.name
+        device = _NAMES.get(t._device)
+        if device is None:
+            device = _NAMES[t._device] = str(t._device)
+        return {"tensor": tid, "shape": list(d.shape), "dtype": dtype, "device": device,
+                "requires_grad": bool(t._requires_grad)}
 
     def output_ref(self, t, nid, index):
         tid, _ = self.tensor_id(t)
@@ -435,7 +442,6 @@ class record:
                 self._rec.on_error(exc)
         finally:
             self._rec.stop()
-            self.graph._finish()
         if exc is not None:
             try:
                 exc.torchlite_graph = self.graph

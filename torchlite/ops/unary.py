@@ -108,7 +108,36 @@ def _erf_terms(xp, x):
     return y <= _ERF_SMALL, small, xp.where(y > _ERFC_ZERO, 0, large)
 
 
+# float32 erf: one clamped odd/even rational in x^2 (Eigen's generic_fast_erf_float), max
+# absolute error ~4e-7 -- within float32 rounding of Cody's result at a quarter of the cost.
+_ERF32_P = (-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06,
+            -5.69250639462346e-05, -7.34990630326855e-04, -2.95459980854025e-03,
+            -1.60960333262415e-02)
+_ERF32_Q = (-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03,
+            -7.37332916720468e-03, -1.42647390514189e-02)
+
+
+def _erf_float32(xp, x):
+    x = xp.clip(x, -4, 4)
+    x2 = x * x
+    p = x2 * _ERF32_P[0]
+    for c in _ERF32_P[1:-1]:
+        p += c
+        p *= x2
+    p += _ERF32_P[-1]
+    p *= x
+    q = x2 * _ERF32_Q[0]
+    for c in _ERF32_Q[1:-1]:
+        q += c
+        q *= x2
+    q += _ERF32_Q[-1]
+    p /= q
+    return p
+
+
 def _erf(xp, x):
+    if x.dtype.itemsize <= 4:
+        return _erf_float32(xp, x)
     near, small, large = _erf_terms(xp, x)
     return xp.where(near, small, xp.copysign((0.5 - large) + 0.5, x))
 

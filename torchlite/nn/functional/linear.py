@@ -1,13 +1,46 @@
 """Linear maps (torch.nn.functional): linear and bilinear, batched through one matmul."""
+from ...autograd.function import Function
 from ...ops._util import check_tensor
 
 __all__ = ["linear", "bilinear"]
+
+
+class Linear(Function):
+    """x @ W.T + b as one node: leading dims folded into one GEMM, and gradients that come out
+    contiguous in W's layout (so the engine stores them in .grad without copying)."""
+
+    raw = True
+    node_name = "AddmmBackward0"
+    label = "x @ W.T + b"
+    backward_rule = "grad_x = grad @ W; grad_W = grad^T @ x; grad_b = grad summed over rows"
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        ctx.save_for_backward(x, w)
+        out = ctx.xp.matmul(x.reshape(-1, x.shape[-1]), w.T)
+        if b is not None:
+            out += b
+        return out.reshape(x.shape[:-1] + (w.shape[0],))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        rows = grad.reshape(-1, grad.shape[-1])
+        grad_x = grad.matmul(w) if need_x else None
+        grad_w = rows.t().matmul(x.reshape(-1, x.shape[-1])) if need_w else None
+        grad_b = rows.sum(0) if need_b else None
+        return grad_x, grad_w, grad_b
 
 
 def linear(input, weight, bias=None):
     """input @ weight.T + bias; leading dims are flattened into one GEMM (as PyTorch does, so a
     shape mismatch reads "mat1 and mat2 shapes cannot be multiplied (AxB and CxD)")."""
     check_tensor("linear", input)
+    if input.ndim >= 2 and weight.ndim == 2 and input.shape[-1] == weight.shape[1] and \
+            input.dtype is weight.dtype and (bias is None or (
+                bias.dtype is input.dtype and bias.shape in ((weight.shape[0],), (1,), ()))):
+        return Linear.apply(input, weight, bias)
     if input.ndim == 2:
         if bias is None:
             return input.mm(weight.t())

@@ -84,11 +84,13 @@ class Graph:
 
     # ---- views --------------------------------------------------------------------------
     def subgraph(self, scope):
-        """The ops inside module ``scope`` (and its nested scopes), with the nodes that feed
-        them and the edges between what is kept."""
+        """The nodes inside module ``scope`` (and its nested scopes), the leaves that feed
+        them, and the edges between what is kept (inputs from ops outside keep their tensor
+        refs but lose their edges)."""
         inside = {n["id"] for n in self.nodes
                   if n["scope"] == scope or n["scope"].startswith(scope + ".")}
-        feeding = {e["src"] for e in self.edges if e["dst"] in inside}
+        leaves = {n["id"] for n in self.nodes if n["kind"] != "op"}
+        feeding = {e["src"] for e in self.edges if e["dst"] in inside} & leaves
         keep = inside | feeding
         doc = self.to_dict()
         doc["nodes"] = [n for n in doc["nodes"] if n["id"] in keep]
@@ -165,7 +167,7 @@ class Graph:
     def _repr_mimebundle_(self, include=None, exclude=None):
         """The interactive widget in a notebook when torchlite.viz is usable, else text and
         a static HTML summary."""
-        if "ipykernel" in sys.modules:
+        if _in_notebook():
             try:
                 from .. import viz
                 view = viz.GraphView(self)
@@ -175,6 +177,13 @@ class Graph:
             if bundle:
                 return bundle
         return {"text/plain": self.summary(), "text/html": self._repr_html_()}
+
+
+def _in_notebook():
+    """True inside a Jupyter kernel (checked without importing IPython)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return type(shell).__name__ == "ZMQInteractiveShell"
 
 
 def _keyed_ops(graph):

@@ -12,34 +12,49 @@ FULL_LIMIT = 64  # largest numel whose full value is kept with values="full"
 
 def array_stats(arr, xp, full=False, bins=HIST_BINS, full_limit=FULL_LIMIT):
     """A schema ``STATS`` dict for ``arr``: numel, nan/inf/zero counts, min/max/mean/std
-    (population std, float64 accumulation) of the finite entries, a histogram, and the value
-    itself when ``full`` and the tensor has at most ``full_limit`` entries."""
+    (population std, float64 accumulation) of the finite entries, a histogram (NumPy's
+    ``histogram`` bins), and the value itself when ``full`` and it has at most ``full_limit``
+    entries. All-finite arrays (the usual case) take a fast path without masks."""
     kind = arr.dtype.kind
     a = xp.abs(arr) if kind == "c" else arr
     if kind in "biu":
         a = a.astype(xp.float64)
-    out = {"numel": int(arr.size), "nan": 0, "inf": 0, "zeros": int((a == 0).sum()),
+    out = {"numel": int(arr.size), "nan": 0, "inf": 0,
+           "zeros": int(arr.size - int(xp.count_nonzero(a))),
            "min": None, "max": None, "mean": None, "std": None, "hist": None}
-    finite = a
-    if kind in "fc":
-        ok = xp.isfinite(a)
-        out["nan"] = int(xp.isnan(a).sum())
-        out["inf"] = int(arr.size - int(ok.sum()) - out["nan"])
-        if out["nan"] or out["inf"]:
-            finite = a[ok]
-    if finite.size:
-        f64 = finite.astype(xp.float64)
-        lo, hi = float(f64.min()), float(f64.max())
+    if arr.size:
+        lo, hi = float(a.min()), float(a.max())
+        if not (math.isfinite(lo) and math.isfinite(hi)):  # NaN propagates into min/max
+            ok = xp.isfinite(a)
+            out["nan"] = int(xp.isnan(a).sum())
+            out["inf"] = int(arr.size - int(xp.count_nonzero(ok)) - out["nan"])
+            a = a[ok]
+            lo, hi = (float(a.min()), float(a.max())) if a.size else (None, None)
+    if a.size:
         out["min"], out["max"] = lo, hi
-        out["mean"] = _finite_or_none(float(f64.mean()))
-        out["std"] = _finite_or_none(float(f64.std()))
+        out["mean"] = _finite_or_none(float(a.mean(dtype=xp.float64)))
+        out["std"] = _finite_or_none(float(a.std(dtype=xp.float64)))
         if math.isfinite(hi - lo):
-            counts, edges = xp.histogram(f64, bins=bins)
-            out["hist"] = {"edges": [float(e) for e in edges.tolist()],
-                           "counts": [int(c) for c in counts.tolist()]}
+            out["hist"] = histogram(a, xp, lo, hi, bins)
     if full and arr.size <= full_limit:
         out["value"] = json_value(arr.tolist())
     return out
+
+
+def histogram(a, xp, lo, hi, bins):
+    """``numpy.histogram(a, bins)`` of finite ``a`` with range (lo, hi), by bincount (several
+    times faster than NumPy's own; works the same on CuPy)."""
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    edges = xp.linspace(lo, hi, bins + 1)
+    x = a.ravel().astype(xp.float64)
+    idx = ((x - lo) * (bins / (hi - lo))).astype(xp.intp)
+    xp.minimum(idx, bins - 1, out=idx)
+    idx -= x < edges[idx]  # NumPy's correction for rounding at bin edges
+    idx += (x >= edges[idx + 1]) & (idx != bins - 1)
+    counts = xp.bincount(idx, minlength=bins)
+    return {"edges": [float(e) for e in edges.tolist()],
+            "counts": [int(c) for c in counts.tolist()]}
 
 
 def _finite_or_none(x):

@@ -36,6 +36,7 @@ def _broken(edit):
     (lambda d: d["nodes"][2]["inputs"][0].update(requires_grad=1),
      r"\$\.nodes\[2\]\.inputs\[0\]\.requires_grad: expected bool, got int"),
     (lambda d: d["scopes"]["model"].pop("nodes"), r"\$\.scopes\['model'\]\.nodes: missing"),
+    (lambda d: d["nodes"][4].update(grad_of="2"), r"\$\.nodes\[4\]\.grad_of: expected int"),
 ])
 def test_invalid_documents_name_the_path(edit, path):
     with pytest.raises(ValueError, match=path):

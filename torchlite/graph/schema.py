@@ -47,7 +47,11 @@ Field meanings:
 - ``scope``: dotted module path ("model.blocks.0.attn"), "" outside any module.
 - ``source``: the user's line that called the op (first frame outside torchlite) or null.
 - ``time_ms``: wall time attributed to the op (``timing=True``), else absent or null.
-- ``saved_bytes``: bytes of the tensors the op saved for backward (0 when none).
+- ``saved_bytes``: bytes of the tensors the op saved for backward (0 when none); an input
+  ref with ``saved: true`` is one of them.
+- ``grad_of`` (backward-phase ops): the id of the forward node whose backward ran this op
+  (its gradient computation), when known.
+- ``params``: the op's keyword parameters (dims, flags) as JSON values or short reprs.
 - ``status``: "ok" or "error" (the op that raised; ``error`` holds the message).
 - input slots: a tensor reference (``tensor`` id, shape, dtype, device, requires_grad) or
   ``{"scalar": value}`` for a Python number / None operand.
@@ -138,7 +142,7 @@ NODE = Obj(
      "status": OneOf("ok", "error"), "inputs": ListOf(Either(TENSOR_REF, SCALAR_REF)),
      "outputs": ListOf(TENSOR_REF)},
     {"source": Nullable(SOURCE), "time_ms": FLOAT_OR_NONE, "saved_bytes": int,
-     "error": Nullable(str), "params": MapOf(Any())})
+     "error": Nullable(str), "params": MapOf(Any()), "grad_of": Nullable(int)})
 
 EDGE = Obj({"src": int, "src_output": int, "dst": int, "dst_input": int, "tensor": str,
             "requires_grad": bool})
@@ -296,7 +300,7 @@ EXAMPLE = {
          "params": {"dim": None}},
         {"id": 4, "kind": "op", "op": "MulBackward0", "label": "a * b",
          "backward_rule": "grad_a = grad * b; grad_b = grad * a", "phase": "backward",
-         "scope": "", "status": "ok", "saved_bytes": 0, "source": None,
+         "grad_of": 2, "scope": "model.fc", "status": "ok", "saved_bytes": 0, "source": None,
          "inputs": [_ref("t4", [3], False), _ref("t1", [3], False)],
          "outputs": [_ref("t5", [3], False)]},
     ],
@@ -310,6 +314,6 @@ EXAMPLE = {
         {"src": 1, "src_output": 0, "dst": 4, "dst_input": 1, "tensor": "t1",
          "requires_grad": False},
     ],
-    "scopes": {"model": {"type": "Model", "saved_bytes": 24, "nodes": 2},
-               "model.fc": {"type": "Linear", "saved_bytes": 24, "nodes": 1}},
+    "scopes": {"model": {"type": "Model", "saved_bytes": 24, "nodes": 3},
+               "model.fc": {"type": "Linear", "saved_bytes": 24, "nodes": 2}},
 }

@@ -229,3 +229,22 @@ def test_long_record_is_bounded():
         traced, blocks = _growth(lambda: (x * 2).sum().backward(), 2_000, 500)
     assert len(g) == 100 and g.meta["dropped"] > 10_000
     assert traced < 64 * 1024 and blocks < 2_000, (traced, blocks)
+
+
+def test_nested_records_both_see_every_op():
+    a = torch.ones(2, requires_grad=True)
+    with G.record() as outer:
+        b = a * 2
+        with G.record() as inner:
+            c = (b + a).sum()
+        c.backward()
+    for g in (outer, inner):
+        G.schema.validate(g.doc)
+    assert inner.op_names() == ["AddBackward0", "SumBackward0"]
+    assert outer.op_names("forward") == ["MulBackward0", "AddBackward0", "SumBackward0"]
+    add = outer.ops[1]
+    assert {outer.node(e["src"])["op"] for e in outer.edges if e["dst"] == add["id"]} == {
+        "MulBackward0", "leaf"}
+    with G.record():
+        a * 1
+    assert len(a.__dict__["_graph_tid"]) == 1  # pruned of finished recorders

@@ -28,6 +28,7 @@ _SERIAL = itertools.count()
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _APPLY_CODES = (F.Function.apply.__func__.__code__, F._apply_tensor_function.__code__)
 _SHAPE_ERRORS = (RuntimeError, ValueError, IndexError)
+_ACTIVE = set()  # serials of the recorders running now
 _NAMES = {}  # dtype or device -> its display name (dtype.name is slow in NumPy)
 
 
@@ -131,12 +132,14 @@ class Recorder:
     # ---- start / stop -------------------------------------------------------------------
     def start(self):
         self.active = True
+        _ACTIVE.add(self.serial)
         self.last_time = time.perf_counter()
         F.OP_LISTENERS.append(self.on_op)
         M.SCOPE_LISTENERS.append(self.on_scope)
 
     def stop(self):
         self.active = False
+        _ACTIVE.discard(self.serial)
         _remove(F.OP_LISTENERS, self.on_op)
         _remove(M.SCOPE_LISTENERS, self.on_scope)
         if self.values:
@@ -212,12 +215,16 @@ class Recorder:
         self.nodes.append(node)
 
     def tensor_id(self, t):
-        """The recording's id of ``t`` and whether it is new to this recording."""
-        mark = t.__dict__.get("_graph_tid")
-        if mark is not None and mark[0] == self.serial:
-            return mark[1], False
+        """The recording's id of ``t`` and whether it is new to this recording. The mark on
+        the tensor holds one (recorder serial, id) pair per active recorder (nested records),
+        pruned of finished recorders whenever it changes, so it never grows."""
+        mark = t.__dict__.get("_graph_tid", ())
+        for serial, tid in mark:
+            if serial == self.serial:
+                return tid, False
         tid = f"t{next(self.tensor_count)}"
-        t.__dict__["_graph_tid"] = (self.serial, tid)
+        t.__dict__["_graph_tid"] = tuple(m for m in mark if m[0] in _ACTIVE) + (
+            (self.serial, tid),)
         return tid, True
 
     def stats(self, t):

@@ -126,3 +126,20 @@ def test_record_extends_messages_once_and_keeps_other_errors_unchanged():
     with pytest.raises(KeyError) as info, G.explain() as g:
         {}["x"]
     assert "torchlite" not in str(info.value) and g.meta["error"]["type"] == "KeyError"
+
+
+def test_error_in_a_backward_rule_names_the_node():
+    class Bad(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+
+    x = torch.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"(?s)incorrect number.*op BadBackward\.backward"):
+        with G.record() as g:
+            Bad.apply(x).sum().backward()
+    assert g.error_node()["phase"] == "backward"

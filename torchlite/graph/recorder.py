@@ -378,7 +378,10 @@ def _failing_op(tb):
             continue
         operands = _tensor_args(f)
         if operands:
-            return f, f.f_code.co_name, operands, None, phase
+            name = f.f_code.co_name
+            if f.f_code is E._call_backward.__code__:  # a node's backward itself failed
+                name = f"{f.f_locals['node'].name()}.backward"
+            return f, name, operands, None, phase
     return None, None, (), None, phase
 
 

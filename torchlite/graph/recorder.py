@@ -288,12 +288,13 @@ class Recorder:
     def on_error(self, exc):
         """Record the failing op (status "error") and, for a shape-like error raised inside
         an op, extend the message with operands' shapes, module scope and source line."""
-        frame, name, operands, cls, phase = _failing_op(exc.__traceback__)
+        source, name, operands, cls, phase = _failing_op(exc.__traceback__)
         message = str(exc)
         nid = None
-        if frame is not None:
+        if name is not None:
             inputs, edges = self.input_refs(operands, (), phase)
-            node = self.op_node(cls or _Named, name, phase, frame, label=cls is None and name)
+            node = self.op_node(cls or _Named, name, phase, None, label=cls is None and name)
+            node["source"] = source
             if self.scopes.error_scope is not None:
                 node["scope"] = self.scopes.error_scope
             node.update(status="error", error=message, inputs=inputs, _edges=edges,
@@ -360,29 +361,51 @@ def _synchronize(ctx):
 
 
 def _failing_op(tb):
-    """(frame, op name, operand tensors, Function class or None, phase) of the op an
+    """(source, op name, operand tensors, Function class or None, phase) of the op an
     exception came from: the innermost ``Function.apply`` or, failing that, the innermost
-    torchlite frame whose arguments include a Tensor. Frame None: not from torchlite."""
-    frames = []
+    torchlite frame whose arguments include a Tensor (named by the graph node whose backward
+    failed, in the backward pass). Source None: the error did not come from torchlite."""
+    entries = []
     while tb is not None:
-        frames.append(tb.tb_frame)
+        entries.append((tb.tb_frame, tb.tb_lineno))
         tb = tb.tb_next
+    frames = [f for f, _ in entries]
     phase = "backward" if any(f.f_code is E._run.__code__ for f in frames) else "forward"
-    for f in reversed(frames):
+    found = None
+    for k in range(len(frames) - 1, -1, -1):
+        f = frames[k]
         if f.f_code in _APPLY_CODES:
             cls = f.f_locals.get("cls")
-            args = tuple(f.f_locals.get("args", ()))
-            return f, cls._node_name, args, cls, phase
+            found = k, cls._node_name, tuple(f.f_locals.get("args", ())), cls
+            break
+    if found is None:
+        for k in range(len(frames) - 1, -1, -1):
+            operands = _tensor_args(frames[k])
+            if frames[k].f_code.co_filename.startswith(_PKG_DIR) and operands:
+                found = k, _backward_node_name(frames) or frames[k].f_code.co_name, operands, None
+                break
+    if found is None:
+        return None, None, (), None, phase
+    k, name, operands, cls = found
+    source = next((_entry_source(*entries[j]) for j in range(k, -1, -1)
+                   if not frames[j].f_code.co_filename.startswith(_PKG_DIR)), None)
+    return source, name, operands, cls, phase
+
+
+def _backward_node_name(frames):
+    """"<node>.backward" for the innermost engine frame running a node's backward, or None."""
     for f in reversed(frames):
-        if not f.f_code.co_filename.startswith(_PKG_DIR):
-            continue
-        operands = _tensor_args(f)
-        if operands:
-            name = f.f_code.co_name
-            if f.f_code is E._call_backward.__code__:  # a node's backward itself failed
-                name = f"{f.f_locals['node'].name()}.backward"
-            return f, name, operands, None, phase
-    return None, None, (), None, phase
+        node = f.f_locals.get("node") if f.f_code.co_filename == E.__file__ else None
+        if isinstance(node, F.Node):
+            return f"{node.name()}.backward"
+    return None
+
+
+def _entry_source(frame, lineno):
+    code = frame.f_code
+    text = linecache.getline(code.co_filename, lineno).strip()
+    return {"file": code.co_filename, "line": lineno, "function": code.co_name,
+            "code": text or None}
 
 
 def _tensor_args(frame):

@@ -116,14 +116,18 @@ def numpy_mlp_step(batch=128, sizes=(784, 512, 512, 10), lr=0.01):
 
 
 # ---- timing ---------------------------------------------------------------------------------------
-def time_per_unit(make, repeats):
-    run, units = make()
-    run()  # warm-up
-    times = []
+def time_interleaved(makers, repeats):
+    """Per-unit times of each workload, repeats alternating between them so that load on this
+    shared machine hits all libraries alike."""
+    runs = [make() for make in makers]
+    for run, _ in runs:
+        run()  # warm-up
+    times = [[] for _ in runs]
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - t0) / units)
+        for (run, units), out in zip(runs, times):
+            t0 = time.perf_counter()
+            run()
+            out.append((time.perf_counter() - t0) / units)
     return times
 
 
@@ -149,9 +153,8 @@ def main():
           f"{'tl/torch':>9s} {'spread':>13s} {'tl/numpy':>9s}")
     for name, workload, by_hand, unit in workloads:
         scale = 1e6 if unit == "us/op" else 1e3
-        tl_t = time_per_unit(lambda: workload(torchlite), args.repeats)
-        th_t = time_per_unit(lambda: workload(torch), args.repeats)
-        np_t = time_per_unit(by_hand, args.repeats)
+        tl_t, th_t, np_t = time_interleaved(
+            [lambda: workload(torchlite), lambda: workload(torch), by_hand], args.repeats)
         ratios = sorted(a / b for a, b in zip(tl_t, th_t))
         med = [statistics.median(t) * scale for t in (tl_t, th_t, np_t)]
         print(f"{name:40s} {med[0]:9.2f}  {med[1]:9.2f}  {med[2]:9.2f}  "

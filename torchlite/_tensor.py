@@ -200,6 +200,7 @@ class Tensor:
         if not self._retains_grad:
             import weakref
             self._retains_grad = True
+            self._grad_fn._has_hooks = True
             self._grad_fn.__dict__.setdefault("_retained", {})[self._output_nr] = \
                 weakref.ref(self)
 
@@ -213,6 +214,7 @@ class Tensor:
                 self._hooks = []
             hooks = self._hooks
         else:
+            self._grad_fn._has_hooks = True
             hooks = self._grad_fn.__dict__.setdefault("_pre_hooks", {}).setdefault(
                 self._output_nr, [])
         hooks.append(hook)

@@ -152,6 +152,7 @@ def _run(edges, root_grads, retain_graph, create_graph, captures):
     for (node, nr), g in zip(edges, root_grads):
         _add_to_buffer(buffers, node, nr, g)
     ready = [n for n in buffers if deps.get(n, 0) == 0]
+    anomaly = F._ANOMALY
     prev_mode, prev_phase = STATE.enabled, F.ENGINE_STATE["phase"]
     STATE.enabled = bool(create_graph)
     F.ENGINE_STATE["phase"] = "backward"
@@ -170,8 +171,7 @@ def _run(edges, root_grads, retain_graph, create_graph, captures):
                             results[i] = grads[0]
                 continue
             if grads is not None:
-                d = node.__dict__
-                if "_pre_hooks" in d or "_retained" in d or "_node_pre_hooks" in d:
+                if node._has_hooks:
                     grads = _pre_hooks(node, grads)
                 if capture_at:
                     for j, g in enumerate(grads):
@@ -179,9 +179,19 @@ def _run(edges, root_grads, retain_graph, create_graph, captures):
                             results[i] = g
             if needed is not None and node not in needed:
                 continue
-            in_grads = _call_backward(node, grads) if grads is not None else None
+            if grads is None:
+                in_grads = None
+            elif len(grads) == 1 and not node._has_hooks and not anomaly["enabled"]:
+                in_grads = type(node).backward(node, grads[0])  # the common case, inline
+                if type(in_grads) is not tuple:
+                    in_grads = (in_grads,)
+                if len(in_grads) != len(node._edges):
+                    in_grads = _fix_count(node, in_grads)
+            else:
+                in_grads = _call_backward(node, grads)
             if not retain_graph:
-                node._release()
+                node._released = True
+                node.__dict__.pop("_saved", None)
             for k, e in enumerate(node._edges):
                 if e is None:
                     continue
@@ -277,13 +287,8 @@ def _call_backward(node, grads):
         out = type(node).backward(node, *grads)
     if type(out) is not tuple:
         out = (out,)
-    n_in = len(node._edges)
-    if len(out) != n_in:
-        if len(out) > n_in and all(g is None for g in out[n_in:]):
-            out = out[:n_in]
-        else:
-            raise RuntimeError(f"function {node.name()} returned an incorrect number of "
-                               f"gradients (expected {n_in}, got {len(out)})")
+    if len(out) != len(node._edges):
+        out = _fix_count(node, out)
     if F._ANOMALY["enabled"]:
         from .anomaly import check_backward_output
         check_backward_output(node, out)
@@ -294,6 +299,15 @@ def _call_backward(node, grads):
             if replaced is not None:
                 out = tuple(replaced)
     return out
+
+
+def _fix_count(node, out):
+    """Trailing None gradients beyond the inputs are dropped; any other count is an error."""
+    n_in = len(node._edges)
+    if len(out) > n_in and all(g is None for g in out[n_in:]):
+        return out[:n_in]
+    raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                       f"(expected {n_in}, got {len(out)})")
 
 
 def _bad_grad(node, k, g):

@@ -33,6 +33,7 @@ class Node:
     _edges = ()
     num_outputs = 1
     _released = False
+    _has_hooks = False  # set by any hook registration: the engine checks this one flag
 
     @property
     def next_functions(self):
@@ -43,12 +44,14 @@ class Node:
 
     def register_hook(self, hook):
         """A hook ``hook(grad_inputs, grad_outputs)`` run after this node's backward."""
+        self._has_hooks = True
         hooks = self.__dict__.setdefault("_post_hooks", [])
         hooks.append(hook)
         return _RemovableHandle(hooks, hook)
 
     def register_prehook(self, hook):
         """A hook ``hook(grad_outputs)`` run before this node's backward; may replace them."""
+        self._has_hooks = True
         hooks = self.__dict__.setdefault("_node_pre_hooks", [])
         hooks.append(hook)
         return _RemovableHandle(hooks, hook)

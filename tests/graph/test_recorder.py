@@ -248,3 +248,14 @@ def test_nested_records_both_see_every_op():
     with G.record():
         a * 1
     assert len(a.__dict__["_graph_tid"]) == 1  # pruned of finished recorders
+
+
+def test_saved_outputs_are_marked():
+    x = torch.ones(3, requires_grad=True)
+    with G.record() as g:
+        x.exp()
+        torch.ones(3).exp()  # needs no grad: saves nothing
+    saved, plain = g.ops
+    assert saved["saved_bytes"] == 12 and saved["outputs"][0]["saved"] is True
+    assert "saved" not in saved["inputs"][0]
+    assert plain["saved_bytes"] == 0 and "saved" not in plain["outputs"][0]

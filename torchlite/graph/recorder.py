@@ -59,20 +59,22 @@ def _json_param(v):
 
 
 def _saved_bytes(ctx, args):
-    """Bytes of what the op saved for backward, and which inputs were among them."""
+    """Bytes of what the op saved for backward, and the arrays saved (inputs and outputs
+    among them are marked ``saved`` in the node's tensor refs)."""
     saved = ctx.__dict__.get("_saved")
     if not saved:
         return 0, ()
-    total, inputs = 0, []
+    total, tensors = 0, []
     for s in saved:
         if type(s) is tuple:
             total += s[0]._data.nbytes
-            inputs.append(s[0])
+            tensors.append(s[0]._data)
         elif isinstance(s, F._SavedOutput):
             total += s.data.nbytes
+            tensors.append(s.data)
         else:
             total += getattr(s, "nbytes", 0)
-    return total, inputs
+    return total, tensors
 
 
 def _backward_prehook(rec_ref, node, grads):
@@ -176,6 +178,10 @@ class Recorder:
         outs = outputs if type(outputs) is tuple else (outputs,)
         node["outputs"] = [self.output_ref(o, node["id"], i) for i, o in enumerate(outs)
                            if isinstance(o, Tensor)]
+        if saved_inputs:
+            for ref, o in zip(node["outputs"], (o for o in outs if isinstance(o, Tensor))):
+                if any(s is o._data for s in saved_inputs):
+                    ref["saved"] = True
         if params:
             node["params"] = {k: _json_param(v) for k, v in params.items()}
         self.push(node)
@@ -260,7 +266,7 @@ class Recorder:
             if src is None:
                 src = (self.leaf(a, tid, phase), 0)
             ref = self.tensor_ref(a, tid)
-            if any(s is a for s in saved_inputs):
+            if any(s is a._data for s in saved_inputs):
                 ref["saved"] = True
             refs.append(ref)
             edges.append((src[0], src[1], k, tid, ref["requires_grad"]))

@@ -478,7 +478,12 @@ class record:
     def __exit__(self, exc_type, exc, tb):
         try:
             if isinstance(exc, Exception):
-                self._rec.on_error(exc)
+                try:
+                    self._rec.on_error(exc)
+                except Exception as bug:  # noqa: BLE001 - never hide the user's error
+                    self._rec.error = {"type": type(exc).__name__, "message": str(exc),
+                                       "node": None}
+                    exc.add_note(f"(torchlite.graph could not record this error: {bug!r})")
         finally:
             self._rec.stop()
         if exc is not None:

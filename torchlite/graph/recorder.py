@@ -483,7 +483,7 @@ class record:
                 except Exception as bug:  # noqa: BLE001 - never hide the user's error
                     self._rec.error = {"type": type(exc).__name__, "message": str(exc),
                                        "node": None}
-                    exc.add_note(f"(torchlite.graph could not record this error: {bug!r})")
+                    self._rec.error["message"] += f" (not recorded: {bug!r})"
         finally:
             self._rec.stop()
         if exc is not None:

@@ -8,3 +8,5 @@ await build({ ...common, entryPoints: ["src/widget.js"], format: "esm",
   outfile: "../torchlite/viz/static/graph_view.js" });
 await build({ ...common, entryPoints: ["src/standalone.js"], format: "iife",
   outfile: "../torchlite/viz/static/graph_view_standalone.js" });
+await build({ ...common, entryPoints: ["src/stepper.js"], format: "esm",
+  outfile: "../torchlite/viz/static/stepper.js" });

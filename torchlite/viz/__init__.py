@@ -8,13 +8,16 @@ from a CDN at run time. ``GraphView`` needs the ``lab`` extra (anywidget); ``sav
 from ._data import graph_document
 from ._export import save_html
 
-__all__ = ["GraphView", "graph_document", "save_html", "show"]
+__all__ = ["BackpropStepper", "GraphView", "graph_document", "save_html", "show"]
 
 
 def __getattr__(name):
     if name == "GraphView":  # imported on first use: anywidget is an optional dependency
         from ._graph_view import GraphView
         return GraphView
+    if name == "BackpropStepper":
+        from .stepper import BackpropStepper
+        return BackpropStepper
     raise AttributeError(f"module 'torchlite.viz' has no attribute {name!r}")
 
 

@@ -4,6 +4,7 @@ from pathlib import Path
 STATIC = Path(__file__).parent / "static"
 WIDGET_BUNDLE = STATIC / "graph_view.js"
 STANDALONE_BUNDLE = STATIC / "graph_view_standalone.js"
+STEPPER_BUNDLE = STATIC / "stepper.js"
 
 
 def bundle(path):

@@ -110,7 +110,7 @@ class Recorder:
         self.tensor_count = itertools.count()
         self.node_count = itertools.count()
         self.producer = {}     # tensor id -> (node id, output index), only for kept nodes
-        self.leaf_tensors = {}  # node id -> weakref of a leaf requiring grad (grad stats)
+        self.leaf_tensors = {}  # node id -> (weakref of a leaf requiring grad, its output ref)
         self.scopes = ScopeTracker({"model": model} if model is not None else None)
         self.param_names = {}
         self._add_params(params or {})
@@ -144,18 +144,11 @@ class Recorder:
         _ACTIVE.discard(self.serial)
         _remove(F.OP_LISTENERS, self.on_op)
         _remove(M.SCOPE_LISTENERS, self.on_scope)
-        if self.values:
-            for nid, ref in self.leaf_tensors.items():
-                t = ref()
-                if t is not None and t._grad is not None:
-                    self.leaf_grad_ref(nid)["grad_stats"] = self.stats(t._grad)
+        for tensor_ref, out_ref in self.leaf_tensors.values():
+            t = tensor_ref()
+            if t is not None and t._grad is not None:
+                out_ref["grad_stats"] = self.stats(t._grad)
         self.leaf_tensors.clear()
-
-    def leaf_grad_ref(self, nid):
-        for node in reversed(self.nodes):
-            if node["id"] == nid:
-                return node["outputs"][0]
-        return {}
 
     # ---- listeners ----------------------------------------------------------------------
     def on_scope(self, module, event):
@@ -287,7 +280,7 @@ class Recorder:
                    "backward_rule": "", "phase": phase, "scope": scope, "status": "ok",
                    "inputs": [], "outputs": [ref], "saved_bytes": 0})
         if self.values and t._requires_grad and t._grad_fn is None:
-            self.leaf_tensors[nid] = weakref.ref(t)
+            self.leaf_tensors[nid] = (weakref.ref(t), ref)
         return nid
 
     # ---- errors -------------------------------------------------------------------------

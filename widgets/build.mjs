@@ -10,3 +10,5 @@ await build({ ...common, entryPoints: ["src/standalone.js"], format: "iife",
   outfile: "../torchlite/viz/static/graph_view_standalone.js" });
 await build({ ...common, entryPoints: ["src/stepper.js"], format: "esm",
   outfile: "../torchlite/viz/static/stepper.js" });
+await build({ ...common, entryPoints: ["src/dashboard.js"], format: "esm",
+  outfile: "../torchlite/viz/static/dashboard.js" });

@@ -7,8 +7,11 @@ from a CDN at run time. ``GraphView`` needs the ``lab`` extra (anywidget); ``sav
 """
 from ._data import graph_document
 from ._export import save_html
+from .dashboard import TrainingDashboard
+from .tensor_view import TensorView  # also attaches Tensor.viz()
 
 __all__ = ["BackpropStepper", "GraphView", "graph_document", "save_html", "show"]
+__all__ += ["TensorView", "TrainingDashboard"]
 
 
 def __getattr__(name):

@@ -1,0 +1,239 @@
+"""``TrainingDashboard``: live loss/metric curves, per-parameter gradient norms and
+update/weight ratios, activation statistics and alerts while a model trains.
+
+The logging core is plain Python (works headless, no anywidget needed); the anywidget view is
+made on first display. Cheap by design: ``log`` only appends a float on most steps, per-parameter
+statistics run every ``every`` calls (norms computed on the device, one float each to the host),
+and points travel to the page as float64 binary buffers holding only the points added since the
+last send, at most once every ``interval`` seconds (``flush()`` sends the rest now).
+"""
+import math
+import time
+
+VANISHING = 1e-7   # gradient norms below this are flagged "vanishing"
+EXPLODING = 1e3    # and above this "exploding"
+
+
+def _norm(arr):
+    """The 2-norm of an array on its own device, as a Python float."""
+    flat = arr.reshape(-1)
+    if not flat.size:
+        return 0.0
+    sq = float(abs(flat @ flat))
+    if sq == math.inf:   # float32 squares overflow past ~1.8e19: redo in float64
+        flat = flat.astype("float64")
+        sq = float(abs(flat @ flat))
+    return math.sqrt(sq)
+
+
+class _Series:
+    """An append-only (step, value) series; ``sent`` counts the points the page already has."""
+
+    __slots__ = ("rows", "sent")
+
+    def __init__(self):
+        self.rows, self.sent = [], 0
+
+
+class TrainingDashboard:
+    """Watch a training run: ``dash = TrainingDashboard(model, optimizer, every=10)`` then
+    ``dash.log(step, loss=loss, acc=acc)`` each step after ``backward()`` (before or after
+    ``optimizer.step()``, consistently). Display ``dash`` in a notebook for the live view;
+    ``dash.history`` has the logged data, ``dash.alerts`` the alerts.
+
+    ``activations=True`` records mean/std/zero fraction of every leaf module's output on the
+    statistics steps (forward hooks). Update/weight ratios are ``lr*|grad|/|w|`` for plain SGD
+    (no momentum or weight decay), otherwise the change of each parameter since the previous
+    ``log`` call (a copy of the parameters is kept only on the call before a statistics call).
+    """
+
+    def __init__(self, model, optimizer=None, every=10, interval=0.25, activations=False,
+                 vanishing=VANISHING, exploding=EXPLODING, max_alerts=500):
+        if every < 1:
+            raise ValueError(f"every must be >= 1, got {every}")
+        self.model, self.optimizer = model, optimizer
+        self.every, self.interval = int(every), float(interval)
+        self.vanishing, self.exploding, self.max_alerts = vanishing, exploding, max_alerts
+        self.params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+        self.names = [n for n, _ in self.params]
+        self.series = {}            # name -> _Series of (step, value)
+        self.layers = _Series()     # rows: (step, grad norms..., update ratios...)
+        self.acts = _Series()       # rows: (step, mean, std, zero frac per module...)
+        self.act_names = []
+        self.alerts = []
+        self._alerts_sent = 0
+        self._active = set()        # alert keys currently raised (reported once per episode)
+        self._calls = 0
+        self._snapshot = None
+        self._last_send = 0.0
+        self._widget = None
+        self._act_values = {}
+        self._hooks = []
+        if activations:
+            self._watch_activations()
+
+    # ---- logging ----------------------------------------------------------------------------
+    def log(self, step, loss=None, **metrics):
+        """Record this step's loss and metrics (floats or 1-element tensors); every ``every``
+        calls also the per-parameter statistics. Sends to the page when ``interval`` passed."""
+        step = int(step)
+        if loss is not None:
+            metrics = {"loss": loss, **metrics}
+        for name, value in metrics.items():
+            value = float(value)
+            self.series.setdefault(name, _Series()).rows.append((step, value))
+            self._check(not math.isfinite(value), "nonfinite", name, step, value)
+        calls, self._calls = self._calls, self._calls + 1
+        if calls % self.every == 0:
+            self._param_stats(step)
+            self._activation_row(step)
+        if (calls + 1) % self.every == 0 and not self._sgd_lr():
+            self._snapshot = [p._data.copy() for _, p in self.params]
+        if self._widget is not None and time.monotonic() - self._last_send >= self.interval:
+            self.flush()
+
+    def _sgd_lr(self):
+        """The learning rate when the update is exactly ``lr * grad`` (plain SGD), else None."""
+        opt = self.optimizer
+        if opt is None or type(opt).__name__ != "SGD" or len(opt.param_groups) != 1:
+            return None
+        g = opt.param_groups[0]
+        plain = not (g["momentum"] or g["weight_decay"] or g.get("maximize"))
+        return float(g["lr"]) if plain else None
+
+    def _param_stats(self, step):
+        lr, snap = self._sgd_lr(), self._snapshot
+        self._snapshot = None
+        grads, ratios = [], []
+        for i, (name, p) in enumerate(self.params):
+            g = p._grad
+            gn = _norm(g._data) if g is not None else math.nan
+            wn = _norm(p._data)
+            if lr is not None:
+                ratio = lr * gn / wn if wn else math.nan
+            elif snap is not None:
+                ratio = _norm(p._data - snap[i]) / wn if wn else math.nan
+            else:
+                ratio = math.nan
+            grads.append(gn)
+            ratios.append(ratio)
+            if g is not None:
+                self._check(not math.isfinite(gn), "nonfinite_grad", name, step, gn)
+                self._check(gn < self.vanishing, "vanishing", name, step, gn)
+                self._check(math.isfinite(gn) and gn > self.exploding, "exploding", name, step,
+                            gn)
+        self.layers.rows.append((step, *grads, *ratios))
+
+    def _check(self, bad, kind, name, step, value):
+        """Raise an alert when a condition starts; it is raised again only after it cleared."""
+        key = (kind, name)
+        if not bad:
+            self._active.discard(key)
+        elif key not in self._active:
+            self._active.add(key)
+            if len(self.alerts) < self.max_alerts:
+                self.alerts.append({"step": step, "kind": kind, "name": name,
+                                    "value": value if math.isfinite(value) else str(value)})
+
+    # ---- activations ------------------------------------------------------------------------
+    def _watch_activations(self):
+        for name, mod in self.model.named_modules():
+            if name and not any(True for _ in mod.children()):
+                self.act_names.append(name)
+                self._hooks.append(mod.register_forward_hook(self._act_hook(name)))
+
+    def _act_hook(self, name):
+        def hook(_mod, _args, out):
+            if self._calls % self.every == 0 and hasattr(out, "_data"):
+                a = out._data
+                if a.dtype.kind == "f" and a.size:
+                    mean = float(a.mean(dtype="float64"))
+                    std = float(a.std(dtype="float64"))
+                    self._act_values[name] = (mean, std, 1.0 - int((a != 0).sum()) / a.size)
+        return hook
+
+    def _activation_row(self, step):
+        if self.act_names:
+            nan3 = (math.nan,) * 3
+            row = [v for n in self.act_names for v in self._act_values.get(n, nan3)]
+            self.acts.rows.append((step, *row))
+            self._act_values = {}
+
+    def remove_hooks(self):
+        """Stop recording activations."""
+        for h in self._hooks:
+            h.remove()
+        self._hooks = []
+
+    # ---- data for the page ------------------------------------------------------------------
+    @property
+    def history(self):
+        """The logged data: {"series": {name: [(step, value)]}, "params": names,
+        "layers": [(step, grad norms..., update ratios...)], "activations": {...},
+        "alerts": [...]}."""
+        return {"series": {k: list(s.rows) for k, s in self.series.items()},
+                "params": list(self.names), "layers": list(self.layers.rows),
+                "activations": {"names": list(self.act_names), "rows": list(self.acts.rows)},
+                "alerts": list(self.alerts)}
+
+    def _message(self, full):
+        """The content and float64 buffers of an update: every point when ``full``, else only
+        the points not sent yet. Marks them sent."""
+        import numpy as np
+        parts, buffers = [], []
+
+        def add(kind, name, s, width):
+            start = 0 if full else s.sent
+            rows = s.rows[start:]
+            s.sent = len(s.rows)
+            if rows or full:
+                parts.append({"kind": kind, "name": name, "start": start, "width": width})
+                buffers.append(np.asarray(rows, np.float64).reshape(-1).tobytes())
+
+        for name, s in self.series.items():
+            add("series", name, s, 2)
+        add("layers", "", self.layers, 1 + 2 * len(self.names))
+        if self.act_names:
+            add("acts", "", self.acts, 1 + 3 * len(self.act_names))
+        start = 0 if full else self._alerts_sent
+        alerts, self._alerts_sent = self.alerts[start:], len(self.alerts)
+        content = {"event": "full" if full else "append", "parts": parts,
+                   "alerts": {"start": start, "items": alerts}}
+        return content, buffers
+
+    def flush(self):
+        """Send the points logged since the last send to the page now."""
+        self._last_send = time.monotonic()
+        if self._widget is not None:
+            content, buffers = self._message(full=False)
+            if content["parts"] or content["alerts"]["items"]:
+                self._widget.send(content, buffers)
+
+    @property
+    def widget(self):
+        """The anywidget view (made on first use; needs the ``lab`` extra)."""
+        if self._widget is None:
+            from ._dashboard_widget import DashboardWidget
+            self._widget = DashboardWidget(params=self.names, activations=self.act_names,
+                                           every=self.every)
+            self._widget.on_msg(self._on_front_end_msg)
+        return self._widget
+
+    def _on_front_end_msg(self, _widget, content, _buffers):
+        if isinstance(content, dict) and content.get("event") == "sync":
+            self._widget.send(*self._message(full=True))
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def __repr__(self):
+        return (f"TrainingDashboard({len(self.names)} parameters, "
+                f"{sum(len(s.rows) for s in self.series.values())} points, "
+                f"{len(self.alerts)} alerts)")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.flush()
+        self.remove_hooks()

@@ -6,10 +6,10 @@
 - ``explain()``, ``Graph.first_nonfinite()``, ``gradient_flow(model)``: debugging helpers.
 """
 from . import schema
-from .debug import GradientFlow, gradient_flow, snapshot
+from .debug import GradientFlow, first_nonfinite, gradient_flow, snapshot
 from .graph import Graph
 from .recorder import explain, record
 from .trace import trace
 
-__all__ = ["Graph", "GradientFlow", "explain", "gradient_flow", "record", "schema", "snapshot",
-           "trace"]
+__all__ = ["Graph", "GradientFlow", "explain", "first_nonfinite", "gradient_flow", "record",
+           "schema", "snapshot", "trace"]

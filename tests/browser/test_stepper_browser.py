@@ -37,7 +37,8 @@ def _step_through(page, lab, tmp_path):
     panel = root.locator(".tlv-stepper-panel")
     expect(root.locator("svg g.node")).to_have_count(7, timeout=60_000)   # 4 leaves, 3 ops
     expect(panel).to_have_attribute("data-step", "0")
-    expect(root.locator(".tlv-leaf-grads td")).to_have_text(["0 (not yet)"] * 4)
+    expect(root.locator(".tlv-leaf-grads td.tlv-value")).to_have_text(["2", "-3", "10", "-2"])
+    expect(root.locator(".tlv-leaf-grads td.tlv-grad")).to_have_text(["0 (not yet)"] * 4)
     page.wait_for_function(KERNEL_READY)
 
     for k, (op, grad_in, out0, out1) in enumerate(EXPECTED, start=1):
@@ -49,7 +50,8 @@ def _step_through(page, lab, tmp_path):
         for name, value in (out0, out1):
             expect(_cell(f"grad \u2192 {name}", panel)).to_have_text(value)
         for name, value in LEAVES[k - 1].items():
-            expect(_cell(name, panel.locator(".tlv-leaf-grads"))).to_have_text(value)
+            leaf = panel.locator(f".tlv-leaf-grads tr[data-key='{name}'] td.tlv-grad")
+            expect(leaf).to_have_text(value)
         expect(root.locator("g.node.tlv-current")).to_have_count(1)
         expect(root).to_have_attribute("data-rendered", str(k))
         expect(root.locator("g.edge text")).to_have_count(2 * k)   # gradient labels so far

@@ -140,3 +140,17 @@ def test_errors():
         backprop_steps(torch.ones(2, requires_grad=True) * 2)
     with pytest.raises(TypeError, match="expects a Tensor"):
         backprop_steps(3.0)
+
+
+def test_after_backward_leaf_output_and_grad_output():
+    a = torch.tensor(2.0, requires_grad=True)
+    y = (a * a).exp()
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        backprop_steps(y)                    # saved tensors already freed
+    _, steps, leaf_list = backprop_steps(a, names={"a": a})
+    assert steps == [] and [leaf["name"] for leaf in leaf_list] == ["a"]
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    _, steps, _ = backprop_steps(x * 3, grad_output=torch.tensor([1.0, -1.0]))
+    assert steps[0]["grad_in"][0]["values"] == [1.0, -1.0]
+    assert steps[0]["grad_out"][0]["values"] == [3.0, -3.0]

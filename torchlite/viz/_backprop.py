@@ -81,9 +81,9 @@ def _host(t):
 def backprop_steps(output, names=None, grad_output=None):
     """The backward pass of ``output`` step by step. Returns ``(graph document, steps,
     leaves)``: ``steps`` a list of dicts (node, op, label, rule, grad_in, grad_out, leaf_grads)
-    in execution order, ``leaves`` the leaves that require grad ({id, name, shape}). ``names``
-    ({name: tensor}) labels leaves. Call it before ``output.backward()`` (which frees what the
-    backward rules need unless ``retain_graph=True``)."""
+    in execution order, ``leaves`` the leaves that require grad ({id, name, shape, value}).
+    ``names`` ({name: tensor}) labels leaves. Call it before ``output.backward()`` (which frees
+    what the backward rules need unless ``retain_graph=True``)."""
     if not isinstance(output, Tensor):
         raise TypeError(f"BackpropStepper expects a Tensor, got {type(output).__name__}")
     if not output.requires_grad:
@@ -92,16 +92,15 @@ def backprop_steps(output, names=None, grad_output=None):
     root = output.grad_fn if output.grad_fn is not None else output
     order = _postorder(root)   # the same walk as trace(): list index == node id
     ids = {id(x): i for i, x in enumerate(order)}
-    leaves = [{"id": str(i), "name": _leaf_name(doc["nodes"][i]), "shape": list(x.shape)}
-              for i, x in enumerate(order) if isinstance(x, Tensor)]
+    leaves = [{"id": str(i), "name": _leaf_name(doc["nodes"][i]), "shape": list(x.shape),
+               "value": value_data(_host(x))} for i, x in enumerate(order) if isinstance(x, Tensor)]
     if grad_output is None:
         if output.numel() != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
         grad_output = output.detach().new_ones(output.shape)
-    leaf_grads = {}
-    if root is output:
-        leaf_grads[str(ids[id(root)])] = _host(grad_output)
+    if root is output:   # a leaf: no node to step through
         return doc, [], leaves
+    leaf_grads = {}
     buffers = {root: [None] * getattr(root, "num_outputs", 1)}
     buffers[root][output._output_nr] = grad_output
     steps = []

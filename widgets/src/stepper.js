@@ -102,12 +102,15 @@ function render({ model, el }) {
     const k = model.get("step");
     const p = panel(steps(), leaves(), k);
     counter.textContent = `${k} / ${steps().length}`;
-    const table = (rows, cls) => h("table", { class: cls }, ...rows.map(([name, text]) =>
-      h("tr", { "data-key": name }, h("th", {}, name), h("td", {}, text))));
+    const table = (rows, cls, head = null) => h("table", { class: cls },
+      ...(head ? [h("tr", {}, ...head.map((t) => h("th", {}, t)))] : []),
+      ...rows.map(([name, ...texts]) => h("tr", { "data-key": name }, h("th", {}, name),
+        ...texts.map((t, j) => h("td", { class: texts.length > 1 ? ["tlv-value", "tlv-grad"][j]
+          : "" }, t)))));
     side.replaceChildren(h("div", { class: "tlv-stepper-title" }, p.title),
       table(p.rows, "tlv-chain"),
-      h("div", { class: "tlv-section-title" }, "leaf gradients (.grad so far)"),
-      table(p.leaves, "tlv-leaf-grads"));
+      h("div", { class: "tlv-section-title" }, "leaves"),
+      table(p.leaves, "tlv-leaf-grads", ["", "value", ".grad so far"]));
     side.dataset.step = String(k);
     draw(k);
   }

@@ -25,14 +25,15 @@ export function edgeText(v) {
 
 /**
  * The panel of step `k` (1-based; 0 = before the first step): {title, rows: [[name, text]],
- * leaves: [[name, text]]}. Rows: the incoming gradient, the backward rule, one row per
- * gradient sent to an input.
+ * leaves: [[name, value text, gradient text]]}. Rows: the incoming gradient, the backward rule,
+ * one row per gradient sent to an input.
  */
 export function panel(steps, leaves, k) {
   const total = steps.length;
   const st = k > 0 ? steps[k - 1] : null;
   const got = st?.leaf_grads ?? {};
-  const leafRows = leaves.map((l) => [l.name, got[l.id] ? formatValue(got[l.id]) : "0 (not yet)"]);
+  const leafRows = leaves.map((l) => [l.name, formatValue(l.value),
+    got[l.id] ? formatValue(got[l.id]) : "0 (not yet)"]);
   if (!st) {
     return { title: `step 0 / ${total}: press next to start at the output (grad = 1)`,
       rows: [], leaves: leafRows };

@@ -6,13 +6,15 @@ import { edgeLabels, edgeText, formatValue, labelDot, panel } from "../src/stepp
 
 const v = (values, shape = []) => ({ shape, values });
 // micrograd's example: a=2, b=-3, c=10, e=a*b, d=e+c, f=-2, L=d*f (ids as torchlite.graph.trace)
-const leaves = [{ id: "0", name: "a" }, { id: "1", name: "b" }, { id: "3", name: "c" },
-  { id: "5", name: "f" }];
+const leaves = [{ id: "0", name: "a", value: v(2) }, { id: "1", name: "b", value: v(-3) },
+  { id: "3", name: "c", value: v(10) }, { id: "5", name: "f", value: v(-2) }];
 const steps = [
   { node: "6", op: "MulBackward0", label: "a * b", rule: "grad_a = grad * b; grad_b = grad * a",
-    grad_in: [v(1)], grad_out: [{ to: "4", name: "Add #4", ...v(-2) }, { to: "5", name: "f", ...v(4) }],
+    grad_in: [v(1)],
+    grad_out: [{ to: "4", name: "Add #4", ...v(-2) }, { to: "5", name: "f", ...v(4) }],
     leaf_grads: { 5: v(4) } },
-  { node: "4", op: "AddBackward0", label: "a + alpha * b", rule: "grad_a = grad; grad_b = alpha * grad",
+  { node: "4", op: "AddBackward0", label: "a + alpha * b",
+    rule: "grad_a = grad; grad_b = alpha * grad",
     grad_in: [v(-2)], grad_out: [{ to: "2", name: "Mul #2", ...v(-2) },
       { to: "3", name: "c", ...v(-2) }],
     leaf_grads: { 5: v(4), 3: v(-2) } },
@@ -35,7 +37,8 @@ test("panel before the first step lists the leaves without gradients", () => {
   assert.match(p.title, /^step 0 \/ 2/);
   assert.deepEqual(p.rows, []);
   assert.deepEqual(p.leaves.map(([n]) => n), ["a", "b", "c", "f"]);
-  assert.ok(p.leaves.every(([, t]) => t === "0 (not yet)"));
+  assert.deepEqual(p.leaves.map(([, value]) => value), ["2", "-3", "10", "-2"]);
+  assert.ok(p.leaves.every(([, , t]) => t === "0 (not yet)"));
 });
 
 test("panel rows show the chain rule numbers of the current step", () => {
@@ -46,8 +49,8 @@ test("panel rows show the chain rule numbers of the current step", () => {
     ["grad \u2192 c", "-2"]]);
   assert.deepEqual(Object.fromEntries(panel(steps, leaves, 1).rows).rule,
     "grad_a = grad * b; grad_b = grad * a");
-  assert.deepEqual(p.leaves, [["a", "0 (not yet)"], ["b", "0 (not yet)"], ["c", "-2"],
-    ["f", "4"]]);
+  assert.deepEqual(p.leaves, [["a", "2", "0 (not yet)"], ["b", "-3", "0 (not yet)"],
+    ["c", "10", "-2"], ["f", "-2", "4"]]);
 });
 
 test("edges traversed so far carry their gradients in the DOT text", () => {

@@ -122,6 +122,7 @@ def test_activation_stats_match_numpy():
     dash.log(0, loss=0.0)
     model(x)
     dash.log(1, loss=0.0)     # not a statistics step: nothing recorded
+    dash.log(2, loss=0.0)     # a statistics step without a forward since: no row either
     acts = dash.history["activations"]
     assert acts["names"] == ["0", "1", "2"] and len(acts["rows"]) == 1
     row = acts["rows"][0]

@@ -153,7 +153,7 @@ class TrainingDashboard:
         return hook
 
     def _activation_row(self, step):
-        if self.act_names:
+        if self._act_values:     # only when a forward ran since the last statistics call
             nan3 = (math.nan,) * 3
             row = [v for n in self.act_names for v in self._act_values.get(n, nan3)]
             self.acts.rows.append((step, *row))

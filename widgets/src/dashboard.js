@@ -111,11 +111,12 @@ const CSS = `
 .tld-chart{margin:0;border:1px solid #ddd;border-radius:4px;padding:4px}
 .tld-chart figcaption{font-weight:600;margin-bottom:2px}
 .tld-line{fill:none;stroke:#1565c0;stroke-width:1.5}
-.tld-axis{stroke:#999;stroke-width:1}
+.tld-axis{fill:none;stroke:#999;stroke-width:1}
 .tld-tick{fill:#666;font-size:10px}
 .tld-table{border-collapse:collapse}
 .tld-table td,.tld-table th{padding:1px 8px;text-align:right;border-bottom:1px solid #eee}
 .tld-table td:first-child,.tld-table th:first-child{text-align:left;font-family:monospace}
+.tld-table .tld-strip-cell{text-align:left;vertical-align:top}
 .tld-alerts{margin:0;padding-left:18px;max-height:160px;overflow:auto}
 .tld-alert{color:#b71c1c}
 .tld-none{color:#777}
@@ -157,7 +158,7 @@ function chart(name, rows) {
 function heatStrip(params, layers) {
   const rows = layers.slice(-STRIP_COLS), P = params.length;
   const cell = 6, rowH = 12, left = 0;
-  const svg = el("svg:svg", { class: "tld-strip", width: left + STRIP_COLS * cell,
+  const svg = el("svg:svg", { class: "tld-strip", width: left + Math.max(1, rows.length) * cell,
     height: Math.max(1, P * rowH), "data-columns": rows.length });
   const logs = rows.flatMap((r) => r.slice(1, 1 + P)).filter((v) => v > 0 && Number.isFinite(v))
     .map(Math.log10);
@@ -174,9 +175,8 @@ function heatStrip(params, layers) {
 function layerTable(params, layers) {
   const table = el("table", { class: "tld-table tld-layers" });
   const head = el("tr");
-  for (const h of ["parameter", "|grad|", "update/weight", "|grad| over time"]) {
-    head.append(el("th", {}, h));
-  }
+  for (const h of ["parameter", "|grad|", "update/weight"]) head.append(el("th", {}, h));
+  head.append(el("th", { class: "tld-strip-cell" }, "|grad| over time (log colour)"));
   table.append(head);
   const last = layers[layers.length - 1];
   const P = params.length;
@@ -186,7 +186,7 @@ function layerTable(params, layers) {
     tr.append(el("td", {}, name), el("td", {}, fmt(last ? last[1 + i] : null)),
       el("td", {}, fmt(last ? last[1 + P + i] : null)));
     if (i === 0) {
-      const td = el("td", { rowspan: P });
+      const td = el("td", { rowspan: P, class: "tld-strip-cell" });
       td.append(strip);
       tr.append(td);
     }

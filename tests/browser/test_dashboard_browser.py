@@ -3,6 +3,7 @@ point count grows in the page while the training cell runs, the final count and 
 NaN alert arrive, the parameter table lists the model's parameters and the TensorView's
 heatmap shows."""
 import time
+import urllib.request
 
 from playwright.sync_api import expect
 
@@ -15,6 +16,10 @@ def test_dashboard_updates_during_training(lab, page, tmp_path):
     except Exception:
         _report(page, tmp_path / "failure.png")
         raise
+    finally:   # leave no open tab in the shared workspace for the next test's page
+        page.close()
+        urllib.request.urlopen(urllib.request.Request(
+            f"{lab['base']}/lab/api/workspaces/default", method="DELETE"), timeout=10)
     assert page.external_requests == []
 
 
@@ -23,7 +28,7 @@ def _points(line):
 
 
 def _watch_training(lab, page, tmp_path):
-    page.goto(f"{lab['base']}/lab/tree/dashboard_smoke.ipynb")
+    page.goto(f"{lab['base']}/lab/tree/dashboard_smoke.ipynb?reset")   # no tabs of other tests
     page.wait_for_function(KERNEL_READY, timeout=90_000)
     page.locator(".lm-MenuBar-item", has_text="Run").first.click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()

@@ -26,11 +26,12 @@ def _cell(key, root):
 
 
 def _step_through(page, lab, tmp_path):
-    page.goto(f"{lab['base']}/lab/tree/stepper_smoke.ipynb")
+    # ?reset: a fresh workspace, not the notebooks an earlier test left open in this Lab
+    page.goto(f"{lab['base']}/lab/tree/stepper_smoke.ipynb?reset")
     page.wait_for_function(KERNEL_READY, timeout=90_000)
     page.locator(".lm-MenuBar-item", has_text="Run").first.click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-    cells = page.locator(".jp-Notebook .jp-Cell")
+    cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")
     expect(cells.nth(4).locator(".jp-OutputArea-output")).to_contain_text(
         "BACKWARD=a:6 b:-4 c:-2 f:4", timeout=90_000)
     root = page.locator(".tlv-stepper")

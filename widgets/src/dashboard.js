@@ -81,7 +81,9 @@ export function rowsOf(buffer, width) {
     arr = new Float64Array(bytes);   // copied: DataViews may be unaligned
   }
   const rows = [];
-  for (let i = 0; i + width <= arr.length; i += width) rows.push(Array.from(arr.subarray(i, i + width)));
+  for (let i = 0; i + width <= arr.length; i += width) {
+    rows.push(Array.from(arr.subarray(i, i + width)));
+  }
   return rows;
 }
 
@@ -143,7 +145,8 @@ function chart(name, rows) {
     d: `M${PAD.l},${PAD.t}V${H - PAD.b}H${W - PAD.r}` }));
   const ticks = [[box.y[1], PAD.t + 8], [box.y[0], H - PAD.b]];
   for (const [v, y] of ticks) {
-    svg.append(el("svg:text", { class: "tld-tick", x: PAD.l - 4, y, "text-anchor": "end" }, fmt(v)));
+    svg.append(el("svg:text", { class: "tld-tick", x: PAD.l - 4, y, "text-anchor": "end" },
+      fmt(v)));
   }
   for (const [v, x, a] of [[box.x[0], PAD.l, "start"], [box.x[1], W - PAD.r, "end"]]) {
     svg.append(el("svg:text", { class: "tld-tick", x, y: H - 6, "text-anchor": a },

@@ -5,24 +5,8 @@
 # (no apt-get, not root) only warns: the tests that need them then skip and say why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/_setup_lib.sh
 
 pip install -e '.[test]'
-
-missing=()
-[ -x /usr/bin/chromium ] || missing+=(chromium)
-command -v npm >/dev/null || missing+=(nodejs npm)
-if [ ${#missing[@]} -gt 0 ]; then
-    sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
-    if command -v apt-get >/dev/null \
-        && $sudo apt-get update -qq \
-        && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"; then
-        echo "installed: ${missing[*]}"
-    else
-        echo "WARNING: could not install ${missing[*]}: the tests that need them will skip" >&2
-    fi
-fi
-
-if command -v npm >/dev/null; then
-    (cd widgets && npm ci --no-audit --no-fund && npm run build)
-fi
+[ -x /usr/bin/chromium ] || apt_install_missing chromium
+build_widgets

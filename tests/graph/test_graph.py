@@ -133,8 +133,8 @@ def test_mimebundle_falls_back_when_the_widget_fails(monkeypatch):
 def test_graph_module_imports_no_jupyter():
     import subprocess
     import sys
-    code = ("import sys, torchlite.graph; "
-            "print([m for m in ('ipywidgets', 'anywidget', 'IPython', 'torchlite.viz') "
+    code = ("import sys, torchlite.graph, torchlite.viz; "
+            "print([m for m in ('ipywidgets', 'anywidget', 'IPython', 'traitlets') "
             "if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout

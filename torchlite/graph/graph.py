@@ -133,6 +133,12 @@ class Graph:
         from .dot import render_svg
         return render_svg(self)
 
+    def save_html(self, path, **options):
+        """Write this graph as one self-contained HTML page with the interactive view (offline:
+        script and data inlined). Options as ``torchlite.viz.save_html``. Returns the path."""
+        from ..viz import save_html
+        return save_html(self, path, **options)
+
     def summary(self):
         """A few lines of text: node counts by phase, scopes, status, first ops."""
         ops = self.ops

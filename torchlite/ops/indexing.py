@@ -298,7 +298,31 @@ class IndexView(Index):
     @staticmethod
     def forward(ctx, a, key):
         ctx.key, ctx.in_shape = key, a.shape
+        ctx.node_name = _basic_index_node_name(key, a.shape)
         return a[key]
+
+
+def _basic_index_node_name(key, shape):
+    """PyTorch's node for a basic index: the last select (int), slice or unsqueeze (None) it
+    applies; a tuple's slices that span their whole dim are skipped, and nothing left is an
+    alias. A lone slice always slices."""
+    items = [k for k in key if k is not Ellipsis]
+    if len(items) == 1 and isinstance(items[0], slice):
+        return "SliceBackward0"
+    name, dim = "AliasBackward0", 0
+    n_dims = sum(k is not None for k in items)
+    for k in key:
+        if k is Ellipsis:
+            dim += len(shape) - n_dims
+        elif k is None:
+            name = "UnsqueezeBackward0"
+        else:
+            if not isinstance(k, slice):
+                name = "SelectBackward0"
+            elif k.indices(shape[dim]) != (0, shape[dim], 1):
+                name = "SliceBackward0"
+            dim += 1
+    return name
 
 
 class IndexScatter(Function):

@@ -100,6 +100,8 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, a, dim=None, keepdim=False, dtype=None):
         ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dim, keepdim
+        if dim is not None:
+            ctx.node_name = "SumBackward1"  # PyTorch's overload with a dim
         return ctx.xp.sum(a, axis=dim, keepdims=keepdim, dtype=_int_to_int64(a, dtype))
 
     @staticmethod
@@ -115,6 +117,8 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, a, dim=None, keepdim=False, dtype=None):
         ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dim, keepdim
+        if dim is not None:
+            ctx.node_name = "MeanBackward1"
         out = ctx.xp.mean(a, axis=dim, keepdims=keepdim, dtype=dtype)
         ctx.count = _count(a.shape, dim)
         return out.astype(a.dtype if dtype is None else dtype, copy=False)

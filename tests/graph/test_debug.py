@@ -1,4 +1,7 @@
 """first_nonfinite, gradient_flow and explain()."""
+import subprocess
+import sys
+
 import pytest
 
 import torchlite as torch
@@ -144,3 +147,23 @@ def test_error_in_a_backward_rule_names_the_node():
         with G.record() as g:
             Bad.apply(x).sum().backward()
     assert g.error_node()["phase"] == "backward"
+
+
+def test_messages_name_notebook_cells_as_ipython_does():
+    """Code typed in an IPython cell lives in a temporary file: the debugger's messages say
+    "Cell In[N], line L" like IPython's own tracebacks (a real shell, in a subprocess)."""
+    pytest.importorskip("IPython")
+    cells = ["import torchlite as torch, torchlite.graph as G",
+             "x = torch.tensor([0.0, 1.0])\nwith G.record(values='stats') as g:\n"
+             "    y = torch.log(x)\nprint(g.first_nonfinite()['text'])",
+             "try:\n    with G.explain():\n        torch.ones(2, 3) @ torch.ones(2, 3)\n"
+             "except RuntimeError as e:\n    print(e)"]
+    script = ("from IPython.core.interactiveshell import InteractiveShell\n"
+              "shell = InteractiveShell.instance(history_length=0)\n"
+              f"for cell in {cells!r}:\n"
+              "    shell.run_cell(cell, store_history=True).raise_error()\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    assert "at Cell In[2], line 3 in <module>: y = torch.log(x)" in out
+    assert "source: Cell In[3], line 3 in <module>\n" in out
+    assert "ipykernel" not in out and ".py:" not in out

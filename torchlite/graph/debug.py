@@ -6,6 +6,8 @@ computed with the tensor's own xp; only scalars reach the host).
 """
 import math
 
+from .recorder import source_location
+
 VANISHING = 1e-3   # grad norm below this fraction of the largest one: "vanishing"
 EXPLODING = 1e3    # grad norm above this: "exploding"
 
@@ -53,7 +55,7 @@ def _nonfinite_text(graph, node, bad):
              f"of {s['numel']}"]
     src = node.get("source")
     if src:
-        lines.append(f"  at {src['file']}:{src['line']} in {src['function']}: {src.get('code')}")
+        lines.append(f"  at {source_location(src)} in {src['function']}: {src.get('code')}")
     for i, r in enumerate(_input_stats(graph, node)):
         if "tensor" in r:
             lines.append(f"  input {i}: {r['shape']} {r['dtype']}: {_fmt_stats(r['stats'])}")

@@ -49,6 +49,19 @@ def frame_source(frame):
             "code": text or None}
 
 
+def source_location(src):
+    """Where a schema SOURCE points, for messages: "Cell In[3], line 5" for code run in an
+    IPython or Jupyter cell (as IPython's tracebacks name it; the file is a temporary path),
+    else "path/to/file.py:5"."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    name_cell = getattr(getattr(shell, "compile", None), "format_code_name", None)
+    cell = name_cell(src["file"]) if name_cell is not None else None
+    if cell is not None:
+        return f"{cell[0]} {cell[1]}, line {src['line']}"
+    return f"{src['file']}:{src['line']}"
+
+
 def _json_param(v):
     if v is None or isinstance(v, (bool, int, float, str)):
         return json_value(v)
@@ -431,7 +444,7 @@ def describe_operands(node):
 
 def _extend_message(exc, node):
     src = node.get("source")
-    where = f"{src['file']}:{src['line']} in {src['function']}" if src else "unknown"
+    where = f"{source_location(src)} in {src['function']}" if src else "unknown"
     code = f"\n    {src['code']}" if src and src.get("code") else ""
     extra = (f"\n\n[torchlite.graph] while running op {node['op']} ({node['label']})"
              f"\n  operands: {describe_operands(node)}"

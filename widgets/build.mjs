@@ -12,3 +12,6 @@ await build({ ...common, entryPoints: ["src/stepper.js"], format: "esm",
   outfile: "../torchlite/viz/static/stepper.js" });
 await build({ ...common, entryPoints: ["src/dashboard.js"], format: "esm",
   outfile: "../torchlite/viz/static/dashboard.js" });
+// the docs' static pages: every view, mounted from traits saved in the page (no widget manager)
+await build({ ...common, entryPoints: ["src/static_views.js"], format: "iife",
+  outfile: "../torchlite/viz/static/static_views.js" });

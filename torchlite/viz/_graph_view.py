@@ -8,9 +8,10 @@ except ImportError as e:  # the `lab` extra
 
 from ._data import COLOR_MODES, PHASES, default_collapsed, graph_document
 from ._static import WIDGET_BUNDLE, bundle
+from ._static_repr import StaticView
 
 
-class GraphView(anywidget.AnyWidget):
+class GraphView(StaticView, anywidget.AnyWidget):
     """Interactive graph: pan/zoom/fit, colour by op family, device or gradient magnitude,
     hover for shape/dtype/device, click a node to inspect it (synced to ``selected``), click a
     module scope's label to collapse it and the collapsed box to expand it, phase toggle,
@@ -22,6 +23,8 @@ class GraphView(anywidget.AnyWidget):
     collapsed = traitlets.List(traitlets.Unicode()).tag(sync=True)
     selected = traitlets.Unicode("").tag(sync=True)
     _esm = traitlets.Unicode().tag(sync=True)  # the built bundle (read when a view is made)
+    _static_view = "graph"  # the docs draw the same view from these traits (no widget manager)
+    _static_traits = ("graph", "phase", "color_by", "selected", "collapsed")
 
     @traitlets.default("_esm")
     def _bundle_text(self):

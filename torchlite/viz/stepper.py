@@ -8,9 +8,10 @@ except ImportError as e:  # the `lab` extra
 
 from ._backprop import backprop_steps
 from ._static import STEPPER_BUNDLE, bundle
+from ._static_repr import StaticView
 
 
-class BackpropStepper(anywidget.AnyWidget):
+class BackpropStepper(StaticView, anywidget.AnyWidget):
     """Teaching backpropagation: the graph of ``output`` with the current node highlighted and
     the edges already traversed labelled with their gradients; a panel shows the incoming
     gradient, the node's backward rule, the outgoing gradients and the leaves' gradients
@@ -23,6 +24,8 @@ class BackpropStepper(anywidget.AnyWidget):
     leaves = traitlets.List().tag(sync=True)
     step = traitlets.Int(0).tag(sync=True)
     _esm = traitlets.Unicode().tag(sync=True)
+    _static_view = "stepper"  # the docs step through the same view (no widget manager)
+    _static_traits = ("graph", "steps", "leaves", "step")
 
     @traitlets.default("_esm")
     def _bundle_text(self):

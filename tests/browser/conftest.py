@@ -55,7 +55,10 @@ def lab(tmp_path_factory):
     ensure_bundle()
     run = tmp_path_factory.mktemp("lab")
     nb_dir = run / "nb"
-    shutil.copytree(ROOT / "notebooks", nb_dir)
+    shutil.copytree(ROOT / "tests" / "browser" / "notebooks", nb_dir,
+                    ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    for tutorial in (ROOT / "notebooks").glob("*.ipynb"):
+        shutil.copy(tutorial, nb_dir)
     settings = run / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)   # no news / update toasts over the page
     (settings / "notification.jupyterlab-settings").write_text(
@@ -97,10 +100,21 @@ def browser():
         b.close()
 
 
+def _shut_down_kernels(base):
+    """Stop the kernels the test started (every session of this test's Lab server)."""
+    with urllib.request.urlopen(f"{base}/api/sessions", timeout=10) as r:
+        sessions = json.load(r)
+    for s in sessions:
+        urllib.request.urlopen(urllib.request.Request(
+            f"{base}/api/sessions/{s['id']}", method="DELETE"), timeout=10)
+
+
 @pytest.fixture
-def page(browser):
+def page(browser, request):
     """A page that blocks and records every request not to 127.0.0.1 (``external_requests``)
-    and keeps the console (``console_log``) for failure reports."""
+    and keeps the console (``console_log``) for failure reports; the kernels a test started
+    in Lab are shut down after it (each test opens its notebook in a new workspace:
+    ``lab.open_notebook``)."""
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
     pg = ctx.new_page()
     pg.external_requests, pg.console_log = [], []
@@ -116,3 +130,5 @@ def page(browser):
     pg.on("pageerror", lambda e: pg.console_log.append(f"pageerror: {e}"[:400]))
     yield pg
     ctx.close()
+    if "lab" in request.fixturenames:
+        _shut_down_kernels(request.getfixturevalue("lab")["base"])

@@ -3,23 +3,18 @@ point count grows in the page while the training cell runs, the final count and 
 NaN alert arrive, the parameter table lists the model's parameters and the TensorView's
 heatmap shows."""
 import time
-import urllib.request
 
 from playwright.sync_api import expect
 
-from tests.browser.test_graph_view_browser import KERNEL_READY, _report
+from tests.browser.lab import notebook_cells, open_notebook, report, run_all
 
 
 def test_dashboard_updates_during_training(lab, page, tmp_path):
     try:
         _watch_training(lab, page, tmp_path)
     except Exception:
-        _report(page, tmp_path / "failure.png")
+        report(page, tmp_path / "failure.png")
         raise
-    finally:   # leave no open tab in the shared workspace for the next test's page
-        page.close()
-        urllib.request.urlopen(urllib.request.Request(
-            f"{lab['base']}/lab/api/workspaces/default", method="DELETE"), timeout=10)
     assert page.external_requests == []
 
 
@@ -28,14 +23,12 @@ def _points(line):
 
 
 def _watch_training(lab, page, tmp_path):
-    page.goto(f"{lab['base']}/lab/tree/dashboard_smoke.ipynb?reset")   # no tabs of other tests
-    page.wait_for_function(KERNEL_READY, timeout=90_000)
-    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    open_notebook(page, lab, "dashboard_smoke.ipynb")
+    run_all(page)
 
     root = page.locator(".tld-root")
     expect(root).to_be_visible(timeout=60_000)
-    cells = page.locator(".jp-Notebook .jp-Cell")
+    cells = notebook_cells(page)
     done = cells.nth(3).locator(".jp-OutputArea-output")
     line = root.locator("path.tld-line[data-series='loss']")
     seen, t0 = [], time.time()

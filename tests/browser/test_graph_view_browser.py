@@ -8,39 +8,28 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.lab import KERNEL_READY, notebook_cells, open_notebook, report, run_all
 from tests.viz.frontend import SAMPLE
 from torchlite.viz import save_html
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC_SHOT = ROOT / "docs" / "images" / "graph_widget.png"
-KERNEL_READY = """() => {
-  const ctx = window.jupyterapp?.shell.currentWidget?.sessionContext;
-  const k = ctx?.session?.kernel;
-  return !!ctx?.isReady && k?.connectionStatus === 'connected' && k?.status === 'idle';
-}"""
-
-
-def _report(page, shot):
-    page.screenshot(path=str(shot))
-    print("CONSOLE:", "\n".join(page.console_log[-30:]), "\nEXTERNAL:", page.external_requests)
 
 
 def test_notebook_graph_view(lab, page, tmp_path):
     try:
         _notebook_round_trip(lab, page, tmp_path)
     except Exception:
-        _report(page, tmp_path / "failure.png")
+        report(page, tmp_path / "failure.png")
         raise
     assert page.external_requests == []
 
 
 def _notebook_round_trip(lab, page, tmp_path):
-    page.goto(f"{lab['base']}/lab/tree/graph_smoke.ipynb")
-    page.wait_for_function(KERNEL_READY, timeout=90_000)   # "idle" shows before it connects
-    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    open_notebook(page, lab, "graph_smoke.ipynb")
+    run_all(page)
 
-    cells = page.locator(".jp-Notebook .jp-Cell")
+    cells = notebook_cells(page)
     facts = cells.nth(3).locator(".jp-OutputArea-output")
     expect(facts).to_contain_text("NODES=", timeout=90_000)
     m = re.search(r"NODES=(\d+) FORWARD=(\d+) TARGET=(\d+) SHAPE=(\(.*?\))", facts.inner_text())
@@ -112,7 +101,7 @@ def test_export_interactions(sample_page, tmp_path):
     try:
         _sample_interactions(page, root)
     except Exception:
-        _report(page, tmp_path / "failure.png")
+        report(page, tmp_path / "failure.png")
         raise
 
 

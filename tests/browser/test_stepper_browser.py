@@ -3,7 +3,7 @@ JupyterLab; next/prev/play/reset clicked, the chain-rule panel, the highlighted 
 gradient-labelled edges and the `step` synced back to Python checked; screenshots saved."""
 from playwright.sync_api import expect
 
-from .test_graph_view_browser import KERNEL_READY, _report
+from tests.browser.lab import KERNEL_READY, notebook_cells, open_notebook, report, run_all
 
 # (node op, grad in, grad -> first input, grad -> second input) for each step
 EXPECTED = [("MulBackward0", "1", ("Add #4", "-2"), ("f", "4")),
@@ -16,7 +16,7 @@ def test_stepper_notebook(lab, page, tmp_path):
     try:
         _step_through(page, lab, tmp_path)
     except Exception:
-        _report(page, tmp_path / "failure.png")
+        report(page, tmp_path / "failure.png")
         raise
     assert page.external_requests == []
 
@@ -26,12 +26,9 @@ def _cell(key, root):
 
 
 def _step_through(page, lab, tmp_path):
-    # ?reset: a fresh workspace, not the notebooks an earlier test left open in this Lab
-    page.goto(f"{lab['base']}/lab/tree/stepper_smoke.ipynb?reset")
-    page.wait_for_function(KERNEL_READY, timeout=90_000)
-    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-    cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")
+    open_notebook(page, lab, "stepper_smoke.ipynb")
+    run_all(page)
+    cells = notebook_cells(page)
     expect(cells.nth(4).locator(".jp-OutputArea-output")).to_contain_text(
         "BACKWARD=a:6 b:-4 c:-2 f:4", timeout=90_000)
     root = page.locator(".tlv-stepper")

@@ -1,13 +1,14 @@
-"""dashboard_smoke.ipynb runs top to bottom in a kernel (no browser needed)."""
+"""The browser tests' dashboard_smoke.ipynb runs top to bottom in a kernel (no browser needed)."""
 import shutil
-from pathlib import Path
 
 import pytest
 
 nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed (the 'test' extra)")
 nbclient = pytest.importorskip("nbclient", reason="nbclient is not installed (the 'test' extra)")
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "dashboard_smoke.ipynb"
+from .frontend import FIXTURE_NOTEBOOKS  # noqa: E402
+
+NOTEBOOK = FIXTURE_NOTEBOOKS / "dashboard_smoke.ipynb"
 
 
 def test_dashboard_smoke_notebook_runs(tmp_path):

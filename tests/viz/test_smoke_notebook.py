@@ -1,13 +1,15 @@
-"""graph_smoke.ipynb runs top to bottom in a kernel (no browser needed) and exports its page."""
+"""The browser tests' graph_smoke.ipynb runs top to bottom in a kernel (no browser needed) and
+exports its page."""
 import shutil
-from pathlib import Path
 
 import pytest
 
 nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed (the 'test' extra)")
 nbclient = pytest.importorskip("nbclient", reason="nbclient is not installed (the 'test' extra)")
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "graph_smoke.ipynb"
+from .frontend import FIXTURE_NOTEBOOKS  # noqa: E402
+
+NOTEBOOK = FIXTURE_NOTEBOOKS / "graph_smoke.ipynb"
 
 
 def test_graph_smoke_notebook_runs(tmp_path):

@@ -6,9 +6,7 @@ except ImportError as e:  # the `lab` extra
     raise ImportError("the TrainingDashboard view needs anywidget: pip install 'torchlite[lab]'"
                       ) from e
 
-from ._static import STATIC, bundle
-
-DASHBOARD_BUNDLE = STATIC / "dashboard.js"
+from ._static import DASHBOARD_BUNDLE, bundle
 
 
 class DashboardWidget(anywidget.AnyWidget):

@@ -5,6 +5,10 @@ STATIC = Path(__file__).parent / "static"
 WIDGET_BUNDLE = STATIC / "graph_view.js"
 STANDALONE_BUNDLE = STATIC / "graph_view_standalone.js"
 STEPPER_BUNDLE = STATIC / "stepper.js"
+DASHBOARD_BUNDLE = STATIC / "dashboard.js"
+STATIC_VIEWS_BUNDLE = STATIC / "static_views.js"
+BUNDLES = (WIDGET_BUNDLE, STANDALONE_BUNDLE, STEPPER_BUNDLE, DASHBOARD_BUNDLE,
+           STATIC_VIEWS_BUNDLE)  # everything widgets/build.mjs writes
 
 
 def bundle(path):

@@ -2,37 +2,17 @@
 // GraphView's toDot, WebAssembly layout in the browser) with the current node highlighted and
 // the edges already traversed labelled with their gradients, prev/next/play/reset buttons and a
 // panel with the chain-rule numbers of the current step. The `step` trait is synced to Python.
-import { instance } from "@viz-js/viz";
 import css from "./style.css";
 import stepperCss from "./stepper.css";
+import { getViz, h, injectStyle } from "./dom.js";
 import { normalize, toDot } from "./graph.js";
 import { edgeLabels, labelDot, panel } from "./stepper_format.js";
 
-let vizPromise;
-const getViz = () => (vizPromise ??= instance());
 const PLAY_MS = 900;
 
-function injectStyle(doc) {
-  if (doc.getElementById("tlv-stepper-style")) return;
-  const style = doc.createElement("style");
-  style.id = "tlv-stepper-style";
-  style.textContent = `${css}\n${stepperCss}`;
-  doc.head.append(style);
-}
-
-function h(tag, props = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === "class") e.className = v;
-    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
-    else e.setAttribute(k, v);
-  }
-  e.append(...children);
-  return e;
-}
-
 function render({ model, el }) {
-  injectStyle(el.ownerDocument);
+  injectStyle(el.ownerDocument, "tlv-style", css);
+  injectStyle(el.ownerDocument, "tlv-stepper-style", stepperCss);
   let timer = null, generation = 0;
   const steps = () => model.get("steps"), leaves = () => model.get("leaves");
   const setStep = (k) => {

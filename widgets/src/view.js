@@ -1,33 +1,10 @@
 // The GraphView's DOM: toolbar, Graphviz SVG (laid out in the browser by @viz-js/viz, WebAssembly
 // embedded in the bundle), pan/zoom/fit, tooltip, inspector. Shared by the anywidget front end
 // (widget.js) and the standalone HTML export (standalone.js).
-import { instance } from "@viz-js/viz";
 import css from "./style.css";
+import { getViz, h, injectStyle } from "./dom.js";
 import { COLOR_MODES, PHASES, allScopes, legend, matches, normalize, toDot } from "./graph.js";
 import { formatNumber, inspectorSections, tooltipText } from "./format.js";
-
-let vizPromise; // one WebAssembly instance per page, shared by every view
-const getViz = () => (vizPromise ??= instance());
-
-function injectStyle(doc) {
-  if (doc.getElementById("tlv-style")) return;
-  const style = doc.createElement("style");
-  style.id = "tlv-style";
-  style.textContent = css;
-  doc.head.append(style);
-}
-
-function h(tag, props = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === "class") e.className = v;
-    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
-    else if (k === "dataset") Object.assign(e.dataset, v);
-    else e.setAttribute(k, v);
-  }
-  e.append(...children.filter((c) => c !== null && c !== undefined));
-  return e;
-}
 
 const MAX_ZOOM = 1.5; // CSS pixels per SVG point when fitting a small graph
 const COLOR_LABELS = { family: "op family", device: "device", grad: "gradient magnitude" };
@@ -38,7 +15,7 @@ const COLOR_LABELS = { family: "op family", device: "device", grad: "gradient ma
  * Returns {set(key, value), destroy()}.
  */
 export function createView(el, state, onChange) {
-  injectStyle(el.ownerDocument);
+  injectStyle(el.ownerDocument, "tlv-style", css);
   const s = { phase: "both", color_by: "family", collapsed: [], selected: "", ...state };
   let g = normalize(s.graph), current = null, search = "", generation = 0;
 

@@ -1,0 +1,33 @@
+"""Driving JupyterLab from the browser tests: open a notebook in a workspace of its own, wait
+until its kernel is really connected, run every cell, report a failure."""
+import itertools
+
+KERNEL_READY = """() => {
+  const ctx = window.jupyterapp?.shell.currentWidget?.sessionContext;
+  const k = ctx?.session?.kernel;
+  return !!ctx?.isReady && k?.connectionStatus === 'connected' && k?.status === 'idle';
+}"""
+_WORKSPACES = itertools.count()
+
+
+def open_notebook(page, lab, name, timeout=90_000):
+    """Open ``name`` alone in a new, empty workspace (no tab left by an earlier test) and wait
+    for its kernel: the toolbar shows "idle" before the kernel is connected, and a "Run All"
+    clicked then is dropped."""
+    page.goto(f"{lab['base']}/lab/workspaces/test{next(_WORKSPACES)}/tree/{name}?reset")
+    page.wait_for_function(KERNEL_READY, timeout=timeout)
+
+
+def run_all(page):
+    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+
+
+def notebook_cells(page):
+    """The cells of the notebook shown."""
+    return page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")
+
+
+def report(page, shot):
+    page.screenshot(path=str(shot))
+    print("CONSOLE:", "\n".join(page.console_log[-30:]), "\nEXTERNAL:", page.external_requests)

@@ -96,6 +96,27 @@ def test_subgraph_by_scope():
     G.schema.validate(sub.doc)
 
 
+def test_subgraph_by_phase_keeps_the_forward_pass_and_its_gradient_stats():
+    model = nn.Sequential(nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 1))
+    with G.record(model=model, values="stats") as g:
+        model(torch.randn(2, 3)).sum().backward()
+    fwd = g.subgraph(phase="forward")
+    assert fwd.op_names() == g.op_names("forward") == [
+        "AddmmBackward0", "TanhBackward0", "AddmmBackward0", "SumBackward0"]
+    assert {n["phase"] for n in fwd.nodes} == {"forward"}
+    assert {n["label"] for n in fwd.nodes if n["kind"] == "param"} == {
+        "0.weight", "0.bias", "2.weight", "2.bias"}
+    kept = {n["id"] for n in fwd.nodes}
+    assert fwd.edges and all(e["src"] in kept and e["dst"] in kept for e in fwd.edges)
+    assert all(n["outputs"][0]["grad_stats"] for n in fwd.ops)
+    grads = g.subgraph("model.2", phase="backward").op_names()
+    assert grads and grads == [n["op"] for n in g.ops
+                               if n["phase"] == "backward" and n["scope"] == "model.2"]
+    G.schema.validate(fwd.doc)
+    with pytest.raises(ValueError, match="phase must be"):
+        g.subgraph(phase="both")
+
+
 def test_diff_between_steps():
     model = nn.Sequential(nn.Linear(3, 3), nn.Tanh())
     with G.record(model=model, backward=False) as a:

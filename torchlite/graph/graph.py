@@ -83,20 +83,27 @@ class Graph:
         return self
 
     # ---- views --------------------------------------------------------------------------
-    def subgraph(self, scope):
-        """The nodes inside module ``scope`` (and its nested scopes), the leaves that feed
-        them, and the edges between what is kept (inputs from ops outside keep their tensor
-        refs but lose their edges)."""
+    def subgraph(self, scope=None, phase=None):
+        """The nodes inside module ``scope`` (and its nested scopes; None: all) of ``phase``
+        ("forward" or "backward"; None: both), the leaves that feed them, and the edges between
+        what is kept (inputs from ops outside keep their tensor refs but lose their edges).
+        ``subgraph(phase="forward")`` is the forward pass alone, with the gradient statistics
+        that reached its outputs."""
+        if phase not in (None, "forward", "backward"):
+            raise ValueError(f"subgraph(): phase must be 'forward', 'backward' or None, "
+                             f"got {phase!r}")
         inside = {n["id"] for n in self.nodes
-                  if n["scope"] == scope or n["scope"].startswith(scope + ".")}
+                  if (scope is None or n["scope"] == scope or n["scope"].startswith(scope + "."))
+                  and (phase is None or n["phase"] == phase)}
         leaves = {n["id"] for n in self.nodes if n["kind"] != "op"}
         feeding = {e["src"] for e in self.edges if e["dst"] in inside} & leaves
         keep = inside | feeding
         doc = self.to_dict()
         doc["nodes"] = [n for n in doc["nodes"] if n["id"] in keep]
         doc["edges"] = [e for e in doc["edges"] if e["src"] in keep and e["dst"] in keep]
-        doc["scopes"] = {k: v for k, v in doc["scopes"].items()
-                         if k == scope or k.startswith(scope + ".")}
+        if scope is not None:
+            doc["scopes"] = {k: v for k, v in doc["scopes"].items()
+                             if k == scope or k.startswith(scope + ".")}
         return Graph(doc)
 
     def diff(self, other):

@@ -1,5 +1,9 @@
 """In-place ops under autograd: version counters, saved-tensor checks, leaves, views, detach."""
+import re
+
 import pytest
+
+import torchlite
 
 from .helpers import leaf, raises_alike, same_program
 
@@ -226,3 +230,17 @@ def test_detach_in_place_of_a_view_raises(torch_oracle):
         (leaf(lib, [1.0, 2.0]) * 2).view(2).detach_()
     raises_alike(program, torch_oracle, RuntimeError,
                  r"Can't detach views in-place\. Use detach\(\) instead\.")
+
+
+def test_modified_saved_input_is_named_by_its_grad_fn_now(torch_oracle):
+    """The message names the tensor's grad_fn at backward time (the in-place op's), as PyTorch
+    does, not the op that made it."""
+    def culprit(lib):
+        x = leaf(lib, [1.0, 2.0])
+        a = x * 2
+        b = a * a            # MulBackward0 saves a; then AddBackward0 becomes a's grad_fn
+        a.add_(1)
+        with pytest.raises(RuntimeError) as info:
+            b.sum().backward()
+        return re.search(r"which is output \d+ of \w+", str(info.value)).group(0)
+    assert culprit(torchlite) == culprit(torch_oracle) == "which is output 0 of Add"

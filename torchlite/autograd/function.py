@@ -153,13 +153,11 @@ class Function(Node):
     def apply(cls, *args, **params):
         if not cls.raw:
             return _apply_tensor_function(cls, args, params)
-        grad = cls.differentiable and STATE.enabled
         arrays = []
-        edges = []  # built while reading the inputs: one pass over args
-        device = npd = None
+        device = None
         requires = False
-        uniform = True   # all tensor inputs have one dtype
-        others = False   # some input is neither a Tensor nor None (a scalar, a setting)
+        npd = None
+        uniform = True
         for a in args:
             if isinstance(a, Tensor):
                 arr = a._data
@@ -171,31 +169,24 @@ class Function(Node):
                         device = _MIXED
                     if arr.dtype is not npd:
                         uniform = False
-                arrays.append(arr)
-                if a._requires_grad and grad:
+                if a._requires_grad:
                     requires = True
-                    if a._base is not None and a._view_version != a._vc[0]:
-                        refresh_view(a)
-                    fn = a._grad_fn
-                    # a leaf is its own sink; next_functions shows its AccumulateGrad
-                    edges.append((a, 0, arr.shape, arr.dtype) if fn is None else
-                                 (fn, a._output_nr, arr.shape, arr.dtype))
-                    continue
+                arrays.append(arr)
             else:
                 if a is not None:
-                    others = True
+                    uniform = False
                 arrays.append(a)
-            edges.append(None)
         if device is None or device is _MIXED:
             device = _resolve_devices(cls, args, arrays)
-        if cls.promote is not None and (others or not uniform or not (
-                npd.kind in "fcV" or cls.promote == "promote")):
-            _promote(cls, args, arrays, npd if uniform else None)
-        ctx = _new(cls)
+        if cls.promote is not None and not (uniform and (npd.kind in "fcV"
+                                                         or cls.promote == "promote")):
+            _promote(cls, args, arrays)
+        ctx = cls.__new__(cls)
         xp = ctx.xp = device._xp or device.xp
         ctx.device = device
-        if requires:
-            ctx._edges = edges  # before forward: needs_input_grad reads it
+        grad = requires and cls.differentiable and STATE.enabled
+        if grad:
+            ctx._args = args  # lets forward read needs_input_grad; dropped by _build_node
         try:
             out = cls.forward(ctx, *arrays, **params)
         except ValueError as e:
@@ -207,21 +198,18 @@ class Function(Node):
             raw = out
             if out.__class__ is not xp.ndarray:
                 out = xp.asarray(out)
-            outputs = t = _new(Tensor)
+            outputs = t = _new_tensor(Tensor)
             t._data = out
             t._device = device
             t._vc = [0]
-            if requires:
-                if out.dtype.kind in "fcV" and ctx._non_diff is None:
-                    t._requires_grad = True
-                    t._grad_fn = ctx
-                    _finish_node(ctx, args, arrays, (t,), (raw,))
-                else:
-                    del ctx._edges
+            if grad and out.dtype.kind in "fcV" and "_non_diff" not in ctx.__dict__:
+                t._requires_grad = True
+                t._grad_fn = ctx
+                _build_node(ctx, args, arrays, (t,), (raw,))
         else:
-            outputs = tuple([_wrap(ctx, o, device, requires, i) for i, o in enumerate(out)])
-            if requires:
-                _finish_node(ctx, args, arrays, outputs, out)
+            outputs = tuple(_wrap(ctx, o, device, grad, i) for i, o in enumerate(out))
+            if grad:
+                _build_node(ctx, args, arrays, outputs, out)
                 ctx.num_outputs = len(outputs)
                 ctx._out_meta = [(o._data.shape, o._data.dtype) for o in outputs]
         if cls.is_view:
@@ -402,26 +390,19 @@ def _resolve_devices(cls, args, arrays):
 def _promote(cls, args, arrays):
     """Cast tensor inputs to the common dtype (and to float for ``promote = "float"``).
 
-    Python scalars stay Python scalars: NumPy treats them as weak, like PyTorch does, except
-    ml_dtypes' bfloat16, which a Python float widens to float32: the dtype returned then is the
-    one the result is rounded to (once, as PyTorch computes bfloat16 in float32)."""
+    Python scalars stay Python scalars: NumPy treats them as weak, like PyTorch does."""
     target = _dtype.result_type_of(a for a in args if not isinstance(a, (str, tuple, list)))
     if cls.promote == "float" and target.category < _dtype._FLOAT:
         target = _dtype.get_default_dtype()
     npd = target.np
-    narrow = None
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
             if arrays[i].dtype != npd:
                 arrays[i] = arrays[i].astype(npd)
-        elif type(a) is float and npd.kind == "V":
-            narrow = npd
         elif type(a) is int and npd.kind in "iu" and cls.wrap_int_scalars:
             info = np.iinfo(npd)
             if not info.min <= a <= info.max:  # wraps around, as PyTorch's C++ cast does
                 arrays[i] = npd.type((a - info.min) % (info.max - info.min + 1) + info.min)
-    return narrow
-
 
 
 def _link_view(base, outputs, cls, extra_args, params):

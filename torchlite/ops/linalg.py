@@ -164,9 +164,12 @@ class Matmul(Function):
             ctx.node_name = node
         ctx.save_for_backward(a, b)
         if a.ndim > 2 and b.ndim == 2 and a.flags.c_contiguous:  # batch folded into one GEMM
-            return ctx.xp.matmul(a.reshape(-1, a.shape[-1]), b).reshape(
+            out = ctx.xp.matmul(a.reshape(-1, a.shape[-1]), b).reshape(
                 a.shape[:-1] + b.shape[-1:])
-        return ctx.xp.matmul(a, b)
+        else:
+            out = ctx.xp.matmul(a, b)
+        # NumPy's bfloat16 (ml_dtypes) matmul accumulates and returns float32: round once.
+        return out.astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -408,6 +411,8 @@ class Einsum(Function):
         ctx.sizes = {c: n for s, a in zip(subs, arrays) for c, n in zip(s, a.shape)}
         eq = ",".join(subs) + "->" + out
         result = ctx.xp.einsum(eq, *arrays, optimize=len(arrays) > 1)
+        if result.dtype.kind == "f" and arrays[0].dtype.kind == "V":  # bfloat16 via float32
+            result = result.astype(arrays[0].dtype)
         if len(arrays) == 1 and result.dtype.kind in "biu" and set(subs[0]) - set(out):
             result = result.astype("int64")  # a single-operand reduction is a sum, as in torch
         return result

@@ -156,7 +156,7 @@ def _conv_array(xp, x, w, geo):
     returns the columns (the weight gradient reuses them)."""
     cols, out, grid = _im2col(xp, x, geo)
     o = w.shape[0]
-    y = xp.matmul(w.reshape(geo.groups, o // geo.groups, -1), cols)
+    y = xp.matmul(w.reshape(geo.groups, o // geo.groups, -1), cols).astype(x.dtype, copy=False)
     return _from_grid(xp, y.reshape((x.shape[0], o) + grid), out), cols
 
 
@@ -180,7 +180,8 @@ def _conv_transpose_array(xp, y, w, geo, size):
     kn = math.prod(geo.kernel)
     wm = w.reshape(g, o // g, cg, kn).transpose(0, 3, 2, 1).reshape(g, kn * cg, o // g)
     out, grid = _grid(size, geo)
-    cols = xp.matmul(wm, _to_grid(xp, y, grid).reshape(n, g, o // g, -1))
+    cols = xp.matmul(wm, _to_grid(xp, y, grid).reshape(n, g, o // g, -1)).astype(y.dtype,
+                                                                                 copy=False)
     if grid == out:
         return col2im(xp, cols.reshape((n, g) + geo.kernel + (cg,) + out), geo, size)
     cols = cols.reshape(n, g, kn, cg, -1)
@@ -277,7 +278,8 @@ class _ConvWeight(Function):
         g = geo.groups
         n, o = y.shape[:2]
         y = _to_grid(xp, y, _grid(x.shape[2:], geo)[1])
-        gw = xp.matmul(y.reshape(n, g, o // g, -1), cols.swapaxes(2, 3)).sum(0)
+        gw = xp.matmul(y.reshape(n, g, o // g, -1), cols.swapaxes(2, 3)).sum(0).astype(
+            y.dtype, copy=False)
         return gw.reshape((o, x.shape[1] // g) + geo.kernel)
 
     @staticmethod

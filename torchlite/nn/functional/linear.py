@@ -18,6 +18,7 @@ class Linear(Function):
     def forward(ctx, x, w, b):
         ctx.save_for_backward(x, w)
         out = ctx.xp.matmul(x.reshape(-1, x.shape[-1]), w.T)
+        out = out.astype(x.dtype, copy=False)  # bfloat16: ml_dtypes' matmul gives float32
         if b is not None:
             out += b
         return out.reshape(x.shape[:-1] + (w.shape[0],))

@@ -6,9 +6,19 @@ made on first display. Cheap by design: ``log`` only appends a float on most ste
 statistics run every ``every`` calls (norms computed on the device, one float each to the host),
 and points travel to the page as float64 binary buffers holding only the points added since the
 last send, at most once every ``interval`` seconds (``flush()`` sends the rest now).
+
+With ``record_graph_every=N`` every N-th step is recorded (``torchlite.graph.record`` with value
+statistics, from the model's forward to ``log``): ``dash.graph`` is the latest step's graph and
+``dash.node_history`` keeps each node's value and gradient statistics over the recorded steps,
+shown by ``dash.graph_view()`` in the inspector of the selected node.
 """
 import math
 import time
+
+from ..autograd import is_grad_enabled
+from ..autograd.function import OP_LISTENERS
+from ..graph import record
+from ._history import MAX_POINTS, NodeHistory
 
 VANISHING = 1e-7   # gradient norms below this are flagged "vanishing"
 EXPLODING = 1e3    # and above this "exploding"
@@ -45,12 +55,20 @@ class TrainingDashboard:
     statistics steps (forward hooks). Update/weight ratios are ``lr*|grad|/|w|`` for plain SGD
     (no momentum or weight decay), otherwise the change of each parameter since the previous
     ``log`` call (a copy of the parameters is kept only on the call before a statistics call).
+
+    ``record_graph_every=N`` records the graph of every N-th step (the steps whose ``log`` call
+    is the 1st, (N+1)-th, ...: from the model's first forward with gradients enabled to the
+    optimizer's step or ``log``) and keeps per node the latest ``history_points`` steps'
+    statistics (``node_history``); ``dash.graph_view()`` shows them.
     """
 
     def __init__(self, model, optimizer=None, every=10, interval=0.25, activations=False,
-                 vanishing=VANISHING, exploding=EXPLODING, max_alerts=500):
+                 vanishing=VANISHING, exploding=EXPLODING, max_alerts=500,
+                 record_graph_every=None, history_points=MAX_POINTS):
         if every < 1:
             raise ValueError(f"every must be >= 1, got {every}")
+        if record_graph_every is not None and record_graph_every < 1:
+            raise ValueError(f"record_graph_every must be >= 1 or None, got {record_graph_every}")
         self.model, self.optimizer = model, optimizer
         self.every, self.interval = int(every), float(interval)
         self.vanishing, self.exploding, self.max_alerts = vanishing, exploding, max_alerts
@@ -71,12 +89,22 @@ class TrainingDashboard:
         self._hooks = []
         if activations:
             self._watch_activations()
+        self.record_graph_every = record_graph_every
+        self.graph = None           # the latest recorded step's Graph
+        self.node_history = None if record_graph_every is None else NodeHistory(history_points)
+        self._recording = self._unlogged = None   # the step being recorded / not logged yet
+        if record_graph_every is not None:
+            self._hooks.append(model.register_forward_pre_hook(self._start_graph))
+            if optimizer is not None:
+                self._hooks.append(optimizer.register_step_pre_hook(self._stop_graph))
 
     # ---- logging ----------------------------------------------------------------------------
     def log(self, step, loss=None, **metrics):
         """Record this step's loss and metrics (floats or 1-element tensors); every ``every``
         calls also the per-parameter statistics. Sends to the page when ``interval`` passed."""
         step = int(step)
+        if self.node_history is not None:
+            self._finish_graph(step)
         if loss is not None:
             metrics = {"loss": loss, **metrics}
         for name, value in metrics.items():
@@ -135,6 +163,40 @@ class TrainingDashboard:
                 self.alerts.append({"step": step, "kind": kind, "name": name,
                                     "value": value if math.isfinite(value) else str(value)})
 
+    # ---- graph history ----------------------------------------------------------------------
+    def _start_graph(self, module, _args):
+        """Forward pre-hook of the model: start recording on a graph step (not under no_grad,
+        nor inside another recording such as the user's own ``record()``)."""
+        if (self._recording is not None or self._calls % self.record_graph_every
+                or not is_grad_enabled() or OP_LISTENERS):
+            return
+        self._recording = record(values="stats", model=self.model)
+        self._recording.__enter__()
+        self._recording._rec.on_scope(module, "enter")  # its enter event fired before this hook
+
+    def _stop_graph(self, *_hook_args):
+        """Stop a recording in progress (at ``log`` or the optimizer's step, whichever comes
+        first: the gradients are there, the parameters not yet updated)."""
+        if self._recording is not None:
+            rec, self._recording = self._recording, None
+            rec.__exit__(None, None, None)
+            self._unlogged = rec.graph
+
+    def _finish_graph(self, step):
+        self._stop_graph()
+        if self._unlogged is not None:
+            self.graph, self._unlogged = self._unlogged, None
+            self.node_history.add(step, self.graph)
+
+    def graph_view(self, **options):
+        """A ``GraphView`` of the latest recorded step whose inspector shows the selected node's
+        value and gradient statistics over the recorded steps."""
+        if self.graph is None:
+            raise RuntimeError("no graph recorded yet: pass record_graph_every=N to "
+                               "TrainingDashboard and log at least one step")
+        from ._graph_view import GraphView
+        return GraphView(self.graph, history=self, **options)
+
     # ---- activations ------------------------------------------------------------------------
     def _watch_activations(self):
         for name, mod in self.model.named_modules():
@@ -160,10 +222,12 @@ class TrainingDashboard:
             self._act_values = {}
 
     def remove_hooks(self):
-        """Stop recording activations."""
+        """Stop recording activations and graphs (a recording in progress is dropped)."""
         for h in self._hooks:
             h.remove()
         self._hooks = []
+        self._stop_graph()
+        self._unlogged = None
 
     # ---- data for the page ------------------------------------------------------------------
     @property

@@ -3,39 +3,12 @@
 // alerts list. Points arrive as float64 buffers holding only the new rows ("append"); a render
 // asks Python for the whole history ("sync"), and so does a gap in the received rows.
 
+import { extent, linePath } from "./chart.js";
+
 const SVG = "http://www.w3.org/2000/svg";
 const W = 320, H = 150, PAD = { l: 48, r: 8, t: 8, b: 20 };
 const STRIP_COLS = 120;
 const MAX_DRAWN = 1500;
-
-/** Finite [min, max] of `values`; a flat or empty range is widened so it can be scaled. */
-export function extent(values) {
-  let lo = Infinity, hi = -Infinity;
-  for (const v of values) {
-    if (Number.isFinite(v)) { if (v < lo) lo = v; if (v > hi) hi = v; }
-  }
-  if (lo === Infinity) return [0, 1];
-  if (lo === hi) return [lo - (Math.abs(lo) || 1) * 0.5, hi + (Math.abs(hi) || 1) * 0.5];
-  return [lo, hi];
-}
-
-/** The SVG path ("M x,y L x,y ...") of points (xs[i], ys[i]) scaled into the box
- * {x: [lo, hi], y: [lo, hi], left, top, width, height} (y grows upwards). A non-finite y breaks
- * the line: the next finite point starts a new segment with M. Coordinates have 2 decimals. */
-export function linePath(xs, ys, box) {
-  const [x0, x1] = box.x, [y0, y1] = box.y;
-  const sx = box.width / ((x1 - x0) || 1), sy = box.height / ((y1 - y0) || 1);
-  const r = (v) => Math.round(v * 100) / 100;
-  let d = "", pen = false;
-  for (let i = 0; i < xs.length; i++) {
-    const y = ys[i];
-    if (!Number.isFinite(y) || !Number.isFinite(xs[i])) { pen = false; continue; }
-    const px = r(box.left + (xs[i] - x0) * sx), py = r(box.top + box.height - (y - y0) * sy);
-    d += `${pen ? "L" : "M"}${px},${py}`;
-    pen = true;
-  }
-  return d;
-}
 
 /** Indices of at most `max` points spread evenly over n (always keeping the last). */
 export function sampleIndices(n, max) {

@@ -89,3 +89,23 @@ export function inspectorSections(node) {
   }
   return sections;
 }
+
+// The history table: [part, stat] of NodeHistory.series() in the order shown.
+const HISTORY_ROWS = [["value", "mean"], ["value", "std"], ["value", "min"], ["value", "max"],
+  ["grad", "norm"], ["grad", "mean"], ["grad", "std"], ["value", "nonfinite"],
+  ["grad", "nonfinite"]];
+
+/** Rows {key ("grad norm"), values (NaN where unknown), last (text of the latest value)} of a
+ * node's history over the recorded steps; series without any value, and NaN/Inf counts that
+ * stay 0, are left out. */
+export function historyRows(history) {
+  if (!history) return [];
+  const rows = [];
+  for (const [part, stat] of HISTORY_ROWS) {
+    const values = (history[part]?.[stat] ?? []).map((v) => (v === null ? NaN : Number(v)));
+    if (!values.some(Number.isFinite)) continue;
+    if (stat === "nonfinite" && !values.some((v) => v > 0)) continue;
+    rows.push({ key: `${part} ${stat}`, values, last: formatNumber(values.at(-1)) });
+  }
+  return rows;
+}

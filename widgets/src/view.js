@@ -4,7 +4,8 @@
 import css from "./style.css";
 import { getViz, h, injectStyle } from "./dom.js";
 import { COLOR_MODES, PHASES, allScopes, legend, matches, normalize, toDot } from "./graph.js";
-import { formatNumber, inspectorSections, tooltipText } from "./format.js";
+import { extent, linePath, toBox } from "./chart.js";
+import { formatNumber, historyRows, inspectorSections, tooltipText } from "./format.js";
 
 const MAX_ZOOM = 1.5; // CSS pixels per SVG point when fitting a small graph
 const COLOR_LABELS = { family: "op family", device: "device", grad: "gradient magnitude" };
@@ -12,12 +13,14 @@ const COLOR_LABELS = { family: "op family", device: "device", grad: "gradient ma
 /**
  * Mounts a graph view in `el`. `state` holds {graph, phase, color_by, collapsed, selected};
  * `onChange(key, value)` is called when the user changes one of them (the widget syncs it).
- * Returns {set(key, value), destroy()}.
+ * `requestHistory(id)`, when given, asks for a node's history over training steps, which
+ * arrives through `setHistory(id, history)`. Returns {set(key, value), setHistory, destroy()}.
  */
-export function createView(el, state, onChange) {
+export function createView(el, state, onChange, requestHistory = null) {
   injectStyle(el.ownerDocument, "tlv-style", css);
   const s = { phase: "both", color_by: "family", collapsed: [], selected: "", ...state };
   let g = normalize(s.graph), current = null, search = "", generation = 0;
+  const histories = new Map();   // node id -> history (null: asked, not arrived yet)
 
   const phaseButtons = PHASES.map((p) => h("button", {
     class: "tlv-phase", dataset: { phase: p }, type: "button",
@@ -58,7 +61,10 @@ export function createView(el, state, onChange) {
 
   function apply(key) {
     if (key === "selected") { highlight(); renderInspector(); return; }
-    if (key === "graph") g = normalize(s.graph);
+    if (key === "graph") {
+      g = normalize(s.graph);
+      histories.clear();
+    }
     draw(key === "graph" || key === "phase" || key === "collapsed");
   }
 
@@ -192,6 +198,13 @@ export function createView(el, state, onChange) {
       h("table", {}, ...sec.rows.map(([k, v]) => h("tr", { dataset: { key: k } },
         h("th", {}, k), h("td", {}, v)))),
       sec.hist ? histogramSvg(sec.hist) : null));
+    if (requestHistory) {
+      if (!histories.has(n.id)) {
+        histories.set(n.id, null);
+        requestHistory(n.id);
+      }
+      sections.push(historySection(histories.get(n.id)));
+    }
     inspector.replaceChildren(h("div", { class: "tlv-inspector-title" },
       `${n.op} `, h("span", { class: "tlv-id" }, `#${n.id}`), close), ...sections);
   }
@@ -254,6 +267,10 @@ export function createView(el, state, onChange) {
   draw(true);
   return {
     set(key, value) { s[key] = value; apply(key); },
+    setHistory(id, history) {
+      histories.set(String(id), history ?? { steps: [] });
+      if (String(id) === s.selected) renderInspector();
+    },
     destroy() {
       window.removeEventListener("mousemove", onMove);
       window.removeEventListener("mouseup", onUp);
@@ -264,6 +281,45 @@ export function createView(el, state, onChange) {
 function parseViewBox(svg) {
   const vb = (svg.getAttribute("viewBox") ?? "").split(/[\s,]+/).map(Number);
   return vb.length === 4 && vb.every(Number.isFinite) ? vb : [0, 0, 100, 100];
+}
+
+/** The inspector's "history" section: per statistic, a sparkline over the recorded steps and the
+ * latest value; `history` null while it is on its way. */
+function historySection(history) {
+  const title = (text) => h("div", { class: "tlv-section-title" }, text);
+  if (!history) {
+    return h("div", { class: "tlv-section tlv-history" }, title("history"), "loading\u2026");
+  }
+  const { steps } = history, rows = historyRows(history);
+  if (!steps.length || !rows.length) {
+    return h("div", { class: "tlv-section tlv-history", dataset: { steps: "0" } },
+      title("history"), "not recorded for this node (forward nodes of recorded steps only)");
+  }
+  const span = steps.length > 1 ? `steps ${steps[0]}–${steps.at(-1)}` : `step ${steps[0]}`;
+  return h("div", { class: "tlv-section tlv-history", dataset: { steps: String(steps.length) } },
+    title(`history: ${steps.length} recorded ${span}`),
+    h("table", {}, ...rows.map((r) => h("tr", { dataset: { key: r.key } }, h("th", {}, r.key),
+      h("td", { class: "tlv-spark-cell" }, sparkline(steps, r.values)), h("td", {}, r.last)))));
+}
+
+function sparkline(xs, ys) {
+  const W = 110, H = 22, ns = "http://www.w3.org/2000/svg";
+  const box = { x: extent(xs), y: extent(ys), left: 2, top: 2, width: W - 4, height: H - 4 };
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  svg.setAttribute("class", "tlv-spark");
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("d", linePath(xs, ys, box));
+  path.dataset.points = String(ys.filter(Number.isFinite).length);
+  svg.append(path);
+  const last = ys.findLastIndex(Number.isFinite);
+  if (last >= 0) {   // the latest point, visible even when it is the only one
+    const [x, y] = toBox(xs[last], ys[last], box);
+    const dot = document.createElementNS(ns, "circle");
+    Object.entries({ cx: x, cy: y, r: 1.8 }).forEach(([k, v]) => dot.setAttribute(k, v));
+    svg.append(dot);
+  }
+  return svg;
 }
 
 function histogramSvg({ counts, edges }) {

@@ -3,8 +3,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { normalize, formatShape } from "../src/graph.js";
-import { formatNumber, histogram, inspectorSections, operandText, sourceText, statsRows,
-  tooltipText } from "../src/format.js";
+import { formatNumber, histogram, historyRows, inspectorSections, operandText, sourceText,
+  statsRows, tooltipText } from "../src/format.js";
 
 const g = normalize(JSON.parse(readFileSync(new URL("./sample_graph.json", import.meta.url))));
 const rows = (node, title) => Object.fromEntries(
@@ -62,4 +62,18 @@ test("helpers", () => {
   assert.equal(sourceText(null), null);
   assert.deepEqual(statsRows(undefined), []);
   assert.equal(histogram({ hist: null }), null);
+});
+
+test("historyRows keeps the series with values, NaN/Inf counts only when not all 0", () => {
+  const nul = [null, null, null];
+  const history = { steps: [0, 5, 10],
+    value: { mean: [1, 2, 3], std: [0.5, null, 0.25], min: nul, max: nul, norm: [1, 1, 1],
+      nonfinite: [0, 0, 0] },
+    grad: { mean: nul, std: nul, min: nul, max: nul, norm: [3, 2, 1e-9], nonfinite: [0, 2, 0] } };
+  const rows = historyRows(history);
+  assert.deepEqual(rows.map((r) => r.key), ["value mean", "value std", "grad norm",
+    "grad nonfinite"]);
+  assert.ok(Number.isNaN(rows[1].values[1]));
+  assert.deepEqual(rows.map((r) => r.last), ["3", "0.25", "1e-9", "0"]);
+  assert.deepEqual(historyRows(null), []);
 });

@@ -150,12 +150,14 @@ def test_error_in_a_backward_rule_names_the_node():
 
 
 def test_messages_name_notebook_cells_as_ipython_does():
-    """Code typed in an IPython cell lives in a temporary file: the debugger's messages say
-    "Cell In[N], line L" like IPython's own tracebacks (a real shell, in a subprocess)."""
+    """Code typed in an IPython cell lives in a temporary file: the graph records it as
+    "Cell In[N]" and the debugger's messages say "Cell In[N], line L" like IPython's own
+    tracebacks (a real shell, in a subprocess)."""
     pytest.importorskip("IPython")
     cells = ["import torchlite as torch, torchlite.graph as G",
              "x = torch.tensor([0.0, 1.0])\nwith G.record(values='stats') as g:\n"
-             "    y = torch.log(x)\nprint(g.first_nonfinite()['text'])",
+             "    y = torch.log(x)\nprint(g.first_nonfinite()['text'])\n"
+             "print('recorded file:', g.ops[0]['source']['file'])",
              "try:\n    with G.explain():\n        torch.ones(2, 3) @ torch.ones(2, 3)\n"
              "except RuntimeError as e:\n    print(e)"]
     script = ("from IPython.core.interactiveshell import InteractiveShell\n"
@@ -166,4 +168,5 @@ def test_messages_name_notebook_cells_as_ipython_does():
                          timeout=60, check=True).stdout
     assert "at Cell In[2], line 3 in <module>: y = torch.log(x)" in out
     assert "source: Cell In[3], line 3 in <module>\n" in out
+    assert "recorded file: Cell In[2]\n" in out
     assert "ipykernel" not in out and ".py:" not in out

@@ -43,23 +43,31 @@ def frame_source(frame):
     """A schema SOURCE dict for a frame (or None)."""
     if frame is None:
         return None
-    code = frame.f_code
-    text = linecache.getline(code.co_filename, frame.f_lineno).strip()
-    return {"file": code.co_filename, "line": frame.f_lineno, "function": code.co_name,
+    return _source(frame.f_code, frame.f_lineno)
+
+
+def _source(code, line):
+    text = linecache.getline(code.co_filename, line).strip()
+    return {"file": shown_file(code.co_filename), "line": line, "function": code.co_name,
             "code": text or None}
 
 
-def source_location(src):
-    """Where a schema SOURCE points, for messages: "Cell In[3], line 5" for code run in an
-    IPython or Jupyter cell (as IPython's tracebacks name it; the file is a temporary path),
-    else "path/to/file.py:5"."""
+@functools.lru_cache(maxsize=4096)
+def shown_file(filename):
+    """The file recorded for a source line: "Cell In[3]" for code run in an IPython or Jupyter
+    cell (as IPython's tracebacks name it; its real file is a temporary path), else the path.
+    A cell's file is named before the cell runs, and never renamed: the cache is exact."""
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
     name_cell = getattr(getattr(shell, "compile", None), "format_code_name", None)
-    cell = name_cell(src["file"]) if name_cell is not None else None
-    if cell is not None:
-        return f"{cell[0]} {cell[1]}, line {src['line']}"
-    return f"{src['file']}:{src['line']}"
+    cell = name_cell(filename) if name_cell is not None else None
+    return f"{cell[0]} {cell[1]}" if cell is not None else filename
+
+
+def source_location(src):
+    """Where a schema SOURCE points, for messages: "Cell In[3], line 5" or "path/file.py:5"."""
+    sep = ", line " if src["file"].startswith("Cell In[") else ":"
+    return f"{src['file']}{sep}{src['line']}"
 
 
 def _json_param(v):
@@ -414,10 +422,7 @@ def _backward_node_name(frames):
 
 
 def _entry_source(frame, lineno):
-    code = frame.f_code
-    text = linecache.getline(code.co_filename, lineno).strip()
-    return {"file": code.co_filename, "line": lineno, "function": code.co_name,
-            "code": text or None}
+    return _source(frame.f_code, lineno)
 
 
 def _tensor_args(frame):

@@ -32,6 +32,13 @@ cfloat, cdouble = complex64, complex128
 
 globals().update(_ops.EXPORTS)  # every op published with @export / @function
 
+from . import accelerator, amp, backends  # noqa: E402
+from .amp.autocast_mode import (autocast, clear_autocast_cache, get_autocast_dtype,  # noqa: E402
+                                is_autocast_cache_enabled, is_autocast_enabled,
+                                set_autocast_cache_enabled, set_autocast_dtype,
+                                set_autocast_enabled)
+amp.autocast_mode.install()  # autocast's wrappers over the ops of its lists (after every op)
+
 __version__ = "0.1.0"
 
 _init_threads()

@@ -1,0 +1,117 @@
+"""torchlite.cuda, accelerator and backends on a machine without a GPU behave like CPU-only
+PyTorch: same return values, same exception types (PyTorch 2.13 CPU is the oracle)."""
+import pytest
+
+import torchlite
+
+pytestmark = pytest.mark.skipif(torchlite.cuda.is_available(),
+                                reason="these check the CPU-only behaviour; tests/gpu runs GPU ones")
+
+CALLS = {
+    "is_available": lambda m: m.cuda.is_available(),
+    "device_count": lambda m: m.cuda.device_count(),
+    "current_device": lambda m: m.cuda.current_device(),
+    "set_device_cpu": lambda m: m.cuda.set_device("cpu"),
+    "get_device_name": lambda m: m.cuda.get_device_name(),
+    "get_device_properties": lambda m: m.cuda.get_device_properties(0),
+    "get_device_capability": lambda m: m.cuda.get_device_capability(),
+    "synchronize": lambda m: m.cuda.synchronize(),
+    "manual_seed": lambda m: m.cuda.manual_seed(1),
+    "manual_seed_all": lambda m: m.cuda.manual_seed_all(1),
+    "memory_allocated": lambda m: m.cuda.memory_allocated(),
+    "max_memory_allocated": lambda m: m.cuda.max_memory_allocated(),
+    "memory_reserved": lambda m: m.cuda.memory_reserved(),
+    "max_memory_reserved": lambda m: m.cuda.max_memory_reserved(),
+    "empty_cache": lambda m: m.cuda.empty_cache(),
+    "memory_stats": lambda m: dict(m.cuda.memory_stats()),
+    "mem_get_info": lambda m: m.cuda.mem_get_info(),
+    "Event": lambda m: m.cuda.Event(enable_timing=True),
+    "Stream": lambda m: m.cuda.Stream(),
+    "current_stream": lambda m: m.cuda.current_stream(),
+    "stream_none": lambda m: m.cuda.stream(None).__enter__(),
+    "is_bf16_supported": lambda m: m.cuda.is_bf16_supported(),
+    "is_initialized": lambda m: m.cuda.is_initialized(),
+    "init": lambda m: m.cuda.init(),
+    "tensor_on_cuda": lambda m: m.ones(2, device="cuda"),
+    "Tensor.cuda": lambda m: m.ones(2).cuda(),
+    "to_cuda_non_blocking": lambda m: m.ones(2).to("cuda", non_blocking=True),
+    "accelerator.is_available": lambda m: m.accelerator.is_available(),
+    "accelerator.current_accelerator": lambda m: m.accelerator.current_accelerator(),
+    "accelerator.device_count": lambda m: m.accelerator.device_count(),
+    "accelerator.current_device_index": lambda m: m.accelerator.current_device_index(),
+    "backends.cuda.matmul.allow_tf32": lambda m: m.backends.cuda.matmul.allow_tf32,
+    "backends.cudnn.allow_tf32": lambda m: m.backends.cudnn.allow_tf32,
+    "backends.cudnn.benchmark": lambda m: m.backends.cudnn.benchmark,
+    "backends.cudnn.deterministic": lambda m: m.backends.cudnn.deterministic,
+    "backends.cudnn.enabled": lambda m: m.backends.cudnn.enabled,
+    "backends.cudnn.is_available": lambda m: m.backends.cudnn.is_available(),
+    "backends.cuda.is_built": lambda m: m.backends.cuda.is_built(),
+}
+
+
+def _outcome(module, call):
+    try:
+        return "returns", call(module)
+    except Exception as e:  # the exception type is the behaviour under test
+        return "raises", type(e)
+
+
+@pytest.mark.parametrize("name", CALLS)
+def test_cpu_only_behaviour_matches_torch(torch_oracle, name):
+    kind, got = _outcome(torchlite, CALLS[name])
+    ref_kind, ref = _outcome(torch_oracle, CALLS[name])
+    assert kind == ref_kind, (name, got, ref)
+    if kind == "raises":
+        assert got is ref
+    else:
+        assert got == ref or (got is None and ref is None)
+
+
+@pytest.mark.parametrize("name, call", [
+    # CPU-only PyTorch fails these on a missing C binding (AttributeError / KeyError); a CUDA build
+    # without a device raises its "not compiled"/"no device" error kind, which torchlite follows.
+    ("set_device", lambda: torchlite.cuda.set_device(0)),
+    ("reset_peak_memory_stats", torchlite.cuda.reset_peak_memory_stats),
+    ("memory_summary", torchlite.cuda.memory_summary),
+    ("device context", lambda: torchlite.cuda.device(0).__enter__()),
+])
+def test_device_functions_raise_not_compiled(name, call):
+    with pytest.raises(AssertionError, match="Torch not compiled with CUDA enabled"):
+        call()
+
+
+def test_backend_switches_are_settable():
+    b = torchlite.backends
+    saved = (b.cuda.matmul.allow_tf32, b.cudnn.allow_tf32, b.cudnn.benchmark,
+             b.cudnn.deterministic)
+    try:
+        b.cuda.matmul.allow_tf32 = True
+        b.cudnn.allow_tf32 = False
+        b.cudnn.benchmark = True
+        b.cudnn.deterministic = True
+        assert (b.cuda.matmul.allow_tf32, b.cudnn.allow_tf32, b.cudnn.benchmark,
+                b.cudnn.deterministic) == (True, False, True, True)
+    finally:
+        (b.cuda.matmul.allow_tf32, b.cudnn.allow_tf32, b.cudnn.benchmark,
+         b.cudnn.deterministic) = saved
+
+
+def test_cuda_autocast_and_scaler_disable_themselves_with_torch_warnings(torch_oracle):
+    for mod in (torchlite, torch_oracle):
+        with pytest.warns(UserWarning, match="CUDA is not available"):
+            ctx = mod.autocast("cuda")
+        with ctx:
+            assert not mod.is_autocast_enabled("cuda")
+        with pytest.warns(UserWarning, match="CUDA is not available.  Disabling"):
+            assert not mod.amp.GradScaler("cuda").is_enabled()
+
+
+def test_mixed_device_error_message_names_both_devices():
+    """Function.apply's device check, with a tensor that claims to live on cuda:0 (no GPU here
+    to make a real one; tests/gpu runs the same check with one)."""
+    cpu = torchlite.ones(2)
+    fake = torchlite.ones(2)
+    fake._device = torchlite.device("cuda", 0)
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device, but "
+                                           "found at least two devices, cuda:0 and cpu!"):
+        cpu + fake

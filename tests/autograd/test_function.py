@@ -336,6 +336,16 @@ def test_gradcheck_catches_a_wrong_backward(torch_oracle, lib_name):
         lib.autograd.gradcheck(wrong, (x,))
 
 
+def test_gradcheck_prints_the_jacobians_as_pytorch_does(torch_oracle):
+    def message(lib):
+        x = leaf(lib, [0.3, -1.2, 2.0])
+        try:
+            lib.autograd.gradcheck(functions(lib)["WrongCube"].apply, (x,), eps=1e-3)
+        except RuntimeError as e:
+            return str(e)
+    assert message(torchlite) == message(torch_oracle)
+
+
 @pytest.mark.parametrize("lib_name", ["torchlite", "torch"])
 def test_gradgradcheck_catches_a_non_differentiable_backward(torch_oracle, lib_name):
     lib = torchlite if lib_name == "torchlite" else torch_oracle

@@ -93,7 +93,8 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
         for col, (n, a) in enumerate(zip(num_row, ana_row)):
             if not np.allclose(a, n, rtol=rtol, atol=atol, equal_nan=True):
                 return _fail(f"Jacobian mismatch for output {j} with respect to input "
-                             f"{wrt[col]},\nnumerical:{n}\nanalytical:{a}\n", raise_exception)
+                             f"{wrt[col]},\nnumerical:{_as_tensor(n)}\n"
+                             f"analytical:{_as_tensor(a)}\n", raise_exception)
     again = _analytical_jacobian(func, inputs, wrt)
     for row, row_again in zip(analytical, again):
         for a, b in zip(row, row_again):
@@ -103,6 +104,12 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
                              "analytical gradient matches numerical gradient.The tolerance for "
                              f"nondeterminism was {nondet_tol}.", raise_exception)
     return True
+
+
+def _as_tensor(jacobian):
+    """A Jacobian (a float64 NumPy array) as a CPU tensor, printed as PyTorch prints it."""
+    from .._creation import from_numpy
+    return from_numpy(jacobian)
 
 
 def _fail(msg, raise_exception):

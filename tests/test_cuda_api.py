@@ -115,3 +115,43 @@ def test_mixed_device_error_message_names_both_devices():
     with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device, but "
                                            "found at least two devices, cuda:0 and cpu!"):
         cpu + fake
+
+
+def _cuda_checkpoint(torch):
+    """A PyTorch checkpoint whose storages say 'cuda:0' (PyTorch's CPU build cannot make one:
+    the location string in data.pkl, a protocol-2 BINUNICODE, is rewritten)."""
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    torch.save({"w": torch.arange(6.0).reshape(2, 3), "step": 3}, buf)
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.endswith("data.pkl"):
+                assert b"X\x03\x00\x00\x00cpu" in data
+                data = data.replace(b"X\x03\x00\x00\x00cpu", b"X\x06\x00\x00\x00cuda:0")
+            dst.writestr(info, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("map_location", ["cpu", "dict", "callable", "device"])
+def test_load_cuda_checkpoint_with_map_location(torch_oracle, map_location):
+    import io
+    blob = _cuda_checkpoint(torch_oracle)
+    where = {"cpu": "cpu", "dict": {"cuda:0": "cpu"},
+             "callable": lambda storage, loc: storage, "device": None}[map_location]
+    for module in (torchlite, torch_oracle):
+        loc = module.device("cpu") if where is None else where
+        state = module.load(io.BytesIO(blob), map_location=loc)
+        assert state["step"] == 3 and state["w"].device.type == "cpu"
+        assert state["w"].tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+
+
+def test_load_cuda_checkpoint_without_map_location_raises_like_torch(torch_oracle):
+    import io
+    blob = _cuda_checkpoint(torch_oracle)
+    for module in (torch_oracle, torchlite):
+        with pytest.raises(RuntimeError, match="Attempting to deserialize object on a CUDA "
+                                               "device but torch.cuda.is_available\\(\\) is False"):
+            module.load(io.BytesIO(blob))

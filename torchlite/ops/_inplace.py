@@ -64,6 +64,7 @@ def write(self, value_array):
 def _snapshot(t):
     """A tensor holding ``t``'s current value and autograd identity (the input of the op)."""
     snap = _make(t._data.copy(), t._device, t._requires_grad, t._grad_fn, t._output_nr)
+    _take_graph_id(snap, t)
     return snap
 
 
@@ -75,6 +76,7 @@ def inplace(self, fn, *args, **kwargs):
         result = fn(self, *args, **kwargs)
         _check_cast(result, self)
         write(self, result._data)
+        _take_graph_id(self, result)
         return self
     _check_leaf(self)
     _check_multi_output_view(self)
@@ -96,9 +98,10 @@ def inplace(self, fn, *args, **kwargs):
 
 
 def _rebase(t, result):
-    """Give ``t`` the autograd history of ``result`` (same value, already written into ``t``).
-    A result outside autograd leaves ``t``'s history as it was, as PyTorch does for its
-    non-differentiable in-place ops (logical_and_, ...)."""
+    """Give ``t`` the autograd history and recorded identity of ``result`` (same value, already
+    written into ``t``). A result outside autograd leaves ``t``'s history as it was, as PyTorch
+    does for its non-differentiable in-place ops (logical_and_, ...)."""
+    _take_graph_id(t, result)
     if not result._requires_grad:
         return
     t._requires_grad = True
@@ -107,6 +110,16 @@ def _rebase(t, result):
     if t._retains_grad:
         t._retains_grad = False
         t.retain_grad()
+
+
+def _take_graph_id(t, other):
+    """Give ``t`` the id that a running ``torchlite.graph.record()`` knows ``other`` by (a mark
+    on the tensor object): the snapshot stands for the tensor before the write, the tensor for
+    the op's result after it, so the recorded graph links the in-place op between its
+    producer and its consumers."""
+    mark = other.__dict__.get("_graph_tid")
+    if mark is not None:
+        t.__dict__["_graph_tid"] = mark
 
 
 def _replay_array(view_fn, arr):

@@ -84,6 +84,16 @@ def test_numpy_shares_memory():
     assert t.detach().numpy().base is a.base or np.shares_memory(t.detach().numpy(), a)
 
 
+def test_numpy_of_a_tensor_requiring_grad_only_under_no_grad(torch_oracle):
+    for lib in (torchlite, torch_oracle):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        for convert in (lambda t: t.numpy(), np.asarray):
+            with pytest.raises(RuntimeError, match="Use tensor.detach"):
+                convert(x)
+            with lib.no_grad():
+                assert convert(x).tolist() == [1.0, 2.0]
+
+
 def test_len_iter_index():
     t = torchlite.tensor([[1, 2], [3, 4], [5, 6]])
     assert len(t) == 3

@@ -275,15 +275,20 @@ class Tensor:
                 raise TypeError(f"can't convert {self._device} device type tensor to numpy. "
                                 "Use Tensor.cpu() to copy the tensor to host memory first.")
             return self._host()
-        if self._requires_grad and not force:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
-                               "tensor.detach().numpy() instead.")
+        if not force:
+            self._check_no_grad_for_numpy()
         return self._data
 
-    def __array__(self, dtype=None, copy=None):
-        if self._requires_grad:
+    def _check_no_grad_for_numpy(self):
+        """As PyTorch: a tensor that requires grad converts to NumPy only under no_grad (a
+        custom Function's backward, for instance), where nothing is recorded."""
+        from .autograd.grad_mode import STATE
+        if self._requires_grad and STATE.enabled:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
+
+    def __array__(self, dtype=None, copy=None):
+        self._check_no_grad_for_numpy()
         arr = self._host()
         return arr if dtype is None else arr.astype(dtype)
 

@@ -18,6 +18,13 @@ IMG, KER = _data(2, 3, 6), _data(4, 3, 3)
 TARGET = np.array([0, 2, 1, 4])
 SQ = _data(4, 4) @ _data(4, 4).T + 4 * np.eye(4, dtype=np.float32)
 
+
+
+def _low(module, x):
+    """``x`` in the region's low-precision dtype (for the promote ops)."""
+    return x.to(module.get_autocast_dtype(x.device.type))
+
+
 # name -> f(module, tensor) ; every array above becomes a float32 tensor (inputs require grad)
 OPS = {
     "mm": lambda m, t: m.mm(t(A), t(B).t()),
@@ -37,8 +44,8 @@ OPS = {
     "layer_norm_not_listed": lambda m, t: m.nn.functional.layer_norm(t(A), (6,)),
     "exp_not_listed": lambda m, t: t(A).exp(),
     "mse_loss": lambda m, t: m.nn.functional.mse_loss(t(A), t(B)),
-    "cross_entropy": lambda m, t: m.nn.functional.cross_entropy(t(A), m.tensor(TARGET)),
-    "nll_loss": lambda m, t: m.nn.functional.nll_loss(t(A), m.tensor(TARGET)),
+    "cross_entropy": lambda m, t: m.nn.functional.cross_entropy(t(A), t(TARGET)),
+    "nll_loss": lambda m, t: m.nn.functional.nll_loss(t(A), t(TARGET)),
     "l1_loss": lambda m, t: m.nn.functional.l1_loss(t(A), t(B)),
     "smooth_l1_loss": lambda m, t: m.nn.functional.smooth_l1_loss(t(A), t(B)),
     "bce_with_logits": lambda m, t: m.nn.functional.binary_cross_entropy_with_logits(
@@ -48,9 +55,8 @@ OPS = {
     "prod": lambda m, t: t(A).prod(),
     "trace": lambda m, t: t(A).trace(),
     "inverse": lambda m, t: m.inverse(t(SQ)),
-    "cat_promote": lambda m, t: m.cat([t(A).to(m.get_autocast_dtype("cpu")), t(B)]),
-    "stack_promote": lambda m, t: m.stack([t(A).to(m.get_autocast_dtype("cpu")),
-                                           t(B).to(m.get_autocast_dtype("cpu"))]),
+    "cat_promote": lambda m, t: m.cat([_low(m, t(A)), t(B)]),
+    "stack_promote": lambda m, t: m.stack([_low(m, t(A)), _low(m, t(B))]),
     "linear_then_softmax": lambda m, t: m.nn.functional.linear(t(A), t(W)).softmax(-1),
     "linear_then_mse": lambda m, t: m.nn.functional.mse_loss(
         m.nn.functional.linear(t(A), t(W)), t(A)[:, :5]),
@@ -58,14 +64,17 @@ OPS = {
 }
 
 
-def _run(module, name, dtype):
+def _run(module, name, dtype, device="cpu"):
+    """``OPS[name]`` in an autocast region of ``device``; returns its output and input leaves."""
     leaves = []
 
     def t(x):
-        leaf = module.tensor(x, requires_grad=True)
+        if x.dtype.kind != "f":
+            return module.tensor(x, device=device)
+        leaf = module.tensor(x, requires_grad=True, device=device)
         leaves.append(leaf)
         return leaf
-    with module.autocast("cpu", dtype=getattr(module, dtype)):
+    with module.autocast(device, dtype=getattr(module, dtype)):
         out = OPS[name](module, t)
     out.float().sum().backward()
     return out, leaves

@@ -9,22 +9,10 @@ import torchlite
 
 from ..ops.opspec import outputs_of
 from ..ops.specs import all_specs
+from ._gpu import gpu_reason
 
 
-def _gpu_reason():
-    try:
-        import cupy
-    except ImportError:
-        return "CuPy is not installed (install the cuda12 or cuda13 extra on a GPU machine)"
-    try:
-        if cupy.cuda.runtime.getDeviceCount() == 0:
-            return "no CUDA device"
-    except Exception as e:  # driver missing or broken: report why
-        return f"CUDA unavailable: {e}"
-    return None
-
-
-REASON = _gpu_reason()
+REASON = gpu_reason()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=str(REASON))
 SPECS = [pytest.param(s, id=s.name) for s in all_specs() if not s.nondeterministic]
 

@@ -2,6 +2,8 @@
 until its kernel is really connected, run every cell, report a failure."""
 import itertools
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 KERNEL_READY = """() => {
   const ctx = window.jupyterapp?.shell.currentWidget?.sessionContext;
   const k = ctx?.session?.kernel;
@@ -18,9 +20,23 @@ def open_notebook(page, lab, name, timeout=90_000):
     page.wait_for_function(KERNEL_READY, timeout=timeout)
 
 
-def run_all(page):
-    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+STARTED = r"""() => [...document.querySelectorAll(
+  '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-InputPrompt')]
+  .some((p) => p.textContent.includes("[*]"))"""  # a cell queued or running
+
+
+def run_all(page, tries=3):
+    """Run All Cells from the menu; clicked again when no cell got queued (a click landing
+    while Lab still settles is dropped)."""
+    for _ in range(tries):
+        page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        try:
+            page.wait_for_function(STARTED, timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            pass
+    raise AssertionError(f"Run All Cells did not start the notebook after {tries} clicks")
 
 
 def notebook_cells(page):

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The GPU check of issue 7, for a session lent the GPU machine (PyTorch + CuPy preinstalled):
+#   bash scripts/gpu_check.sh            # on the GPU: about 8 minutes on an H100
+#   bash scripts/gpu_check.sh --tiny     # here, on the CPU: checks the script itself
+# Writes its report under $OUT (default /tmp/gpu_check): env.txt, one log per stage,
+# bench_gpu.json and summary.txt. Stages run in order of value, each under its own time limit,
+# and a failing stage does not stop the next.
+set -u
+cd "$(dirname "$0")/.."
+OUT=${OUT:-/tmp/gpu_check}
+mkdir -p "$OUT"
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+TINY=""
+[ "${1:-}" = "--tiny" ] && TINY="--tiny"
+SUMMARY="$OUT/summary.txt"
+: > "$SUMMARY"
+
+stage() {  # stage NAME SECONDS COMMAND...: run, log, and note its exit status in the summary
+    local name=$1 limit=$2
+    shift 2
+    local t0=$SECONDS
+    timeout "$limit" "$@" > "$OUT/$name.log" 2>&1
+    local rc=$?
+    echo "$name: exit $rc in $((SECONDS - t0)) s (limit $limit s)" | tee -a "$SUMMARY"
+    tail -n 3 "$OUT/$name.log" | sed 's/^/    /' | tee -a "$SUMMARY"
+}
+
+{
+    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1
+    python - <<'PY'
+import importlib
+for name in ("numpy", "ml_dtypes", "threadpoolctl", "cupy", "torch", "pytest"):
+    try:
+        mod = importlib.import_module(name)
+        print(name, getattr(mod, "__version__", "?"))
+    except Exception as e:
+        print(name, "MISSING", e)
+import torchlite
+print("torchlite cuda available:", torchlite.cuda.is_available(),
+      "bf16:", torchlite.cuda.is_bf16_supported())
+PY
+} > "$OUT/env.txt" 2>&1
+cat "$OUT/env.txt"
+
+PYTEST="python -m pytest -q -p no:cacheprovider -o addopts= -rs"
+if [ -z "$TINY" ]; then
+    stage runtime_and_amp 150 $PYTEST tests/gpu/test_cuda_runtime.py tests/gpu/test_amp_cuda.py
+    stage bench 270 python benchmarks/bench_gpu.py --out "$OUT"
+    stage op_table 180 $PYTEST tests/gpu/test_op_table_cuda.py -x --maxfail=20
+else
+    stage cpu_tests 300 $PYTEST tests/amp tests/test_cuda_api.py tests/gpu
+    stage bench 300 python benchmarks/bench_gpu.py --tiny --curve-steps 5 --out "$OUT"
+fi
+echo "report: $OUT (summary.txt, *.log, bench_gpu.json)"

@@ -10,7 +10,8 @@ import re
 import torchlite as torch
 from torchlite.graph import record
 from torchlite.viz import BackpropStepper, GraphView, save_html
-from torchlite.viz._static_repr import MAX_STATIC_BYTES, STATIC_MIME, STATIC_VIEWS_BUNDLE
+from torchlite.viz._static import STATIC_VIEWS_BUNDLE
+from torchlite.viz._static_repr import MAX_STATIC_BYTES, STATIC_MIME
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 

@@ -3,16 +3,13 @@
 A widget's display data gets one more entry, ``STATIC_MIME``: ``{"view": name, "state": {...}}``,
 the traits its front end starts from. JupyterLab does not know the type and keeps rendering the
 live widget; the docs' renderer (``docs/_ext``) runs the same front end on the saved state
-(``static/static_views.js``), so the graph is drawn and can be explored on a static page,
+(``_static.STATIC_VIEWS_BUNDLE``), so the graph is drawn and can be explored on a static page,
 offline. Large states are left out (the notebook stores them): the page then shows the text.
 """
 import json
 
-from ._static import STATIC
-
 STATIC_MIME = "application/vnd.torchlite.view+json"
 MAX_STATIC_BYTES = 250_000
-STATIC_VIEWS_BUNDLE = STATIC / "static_views.js"  # mounts every view saved in a page
 
 
 def add_static_view(bundle, view, state):

@@ -3,13 +3,16 @@
 The GraphView's saved state must be exactly what ``save_html`` embeds in its offline page (both
 feed the same front end), strict JSON (browsers reject NaN), and absent only when too large.
 """
+import base64
 import json
 import math
 import re
 
+import numpy as np
+
 import torchlite as torch
 from torchlite.graph import record
-from torchlite.viz import BackpropStepper, GraphView, save_html
+from torchlite.viz import BackpropStepper, GraphView, TrainingDashboard, save_html
 from torchlite.viz._static import STATIC_VIEWS_BUNDLE
 from torchlite.viz._static_repr import MAX_STATIC_BYTES, STATIC_MIME
 
@@ -88,3 +91,24 @@ def test_too_large_a_graph_is_left_out():
 def test_docs_bundle_is_built():
     assert STATIC_VIEWS_BUNDLE.is_file() and "torchlite-static-view" in \
         STATIC_VIEWS_BUNDLE.read_text("utf-8")
+
+
+def test_dashboard_static_state_replays_the_logged_history():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 2)
+    dash = TrainingDashboard(model, every=2)
+    for step in range(5):
+        loss = model(torch.randn(4, 3)).pow(2).mean()
+        loss.backward()
+        dash.log(step, loss=loss)
+    static = json.loads(json.dumps(display_data(dash)[STATIC_MIME], allow_nan=False))
+    assert static["view"] == "dashboard"
+    state = static["state"]
+    assert state["params"] == ["weight", "bias"]
+    content, buffers = state["_sync"]["content"], state["_sync"]["buffers"]
+    assert content["event"] == "full"
+    rows = {(p["kind"], p["name"]): np.frombuffer(base64.b64decode(b), np.float64).reshape(
+        -1, p["width"]) for p, b in zip(content["parts"], buffers)}
+    history = dash.history
+    np.testing.assert_array_equal(rows[("series", "loss")], np.asarray(history["series"]["loss"]))
+    np.testing.assert_array_equal(rows[("layers", "")], np.asarray(history["layers"]))

@@ -6,6 +6,7 @@ live widget; the docs' renderer (``docs/_ext``) runs the same front end on the s
 (``_static.STATIC_VIEWS_BUNDLE``), so the graph is drawn and can be explored on a static page,
 offline. Large states are left out (the notebook stores them): the page then shows the text.
 """
+import base64
 import json
 
 STATIC_MIME = "application/vnd.torchlite.view+json"
@@ -22,6 +23,13 @@ def add_static_view(bundle, view, state):
     if len(json.dumps(payload, separators=(",", ":"))) <= MAX_STATIC_BYTES:
         data[STATIC_MIME] = payload
     return bundle
+
+
+def sync_reply(content, buffers):
+    """The message a view's ``{"event": "sync"}`` request gets, saved for the static page
+    (which replays it): its content and its binary buffers in base64."""
+    return {"content": content,
+            "buffers": [base64.b64encode(bytes(b)).decode("ascii") for b in buffers]}
 
 
 class StaticView:

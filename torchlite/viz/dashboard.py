@@ -19,6 +19,7 @@ from ..autograd import is_grad_enabled
 from ..autograd.function import OP_LISTENERS
 from ..graph import record
 from ._history import MAX_POINTS, NodeHistory
+from ._static_repr import add_static_view, sync_reply
 
 VANISHING = 1e-7   # gradient norms below this are flagged "vanishing"
 EXPLODING = 1e3    # and above this "exploding"
@@ -288,7 +289,10 @@ class TrainingDashboard:
             self._widget.send(*self._message(full=True))
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        w = self.widget  # the static view (docs) replays the history logged so far
+        state = {"params": w.params, "activations": w.activations, "every": w.every,
+                 "_sync": sync_reply(*self._message(full=True))}
+        return add_static_view(w._repr_mimebundle_(**kwargs), "dashboard", state)
 
     def __repr__(self):
         return (f"TrainingDashboard({len(self.names)} parameters, "

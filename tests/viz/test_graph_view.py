@@ -6,6 +6,7 @@ import traitlets
 
 import torchlite
 import torchlite.viz
+from torchlite.graph import Graph
 from torchlite.graph.schema import validate
 from torchlite.viz import GraphView, graph_document
 from torchlite.viz._data import default_collapsed
@@ -30,6 +31,8 @@ def test_accepts_json_text_and_graph_objects(doc):
 
     assert GraphView(json.dumps(doc)).graph == doc
     assert GraphView(FakeGraph()).graph == doc
+    graph = Graph.from_dict(doc)
+    assert graph_document(graph) is graph.doc    # valid by construction: not copied again
     with pytest.raises(TypeError, match="expected a Graph, a graph document"):
         graph_document(42)
 

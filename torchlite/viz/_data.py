@@ -1,5 +1,6 @@
 """Turning what the user passes (Graph, document, JSON, tensor) into a graph document."""
 import json
+from collections import Counter
 
 PHASES = ("forward", "backward", "both")
 COLOR_MODES = ("family", "device", "grad")
@@ -7,16 +8,18 @@ COLLAPSE_ABOVE = 150  # a graph with more nodes starts with its deep scopes coll
 
 
 def graph_document(obj):
-    """The JSON graph document (schema ``torchlite.graph``) of a Graph (``to_dict()``), a dict,
-    JSON text, or a tensor (``torchlite.graph.trace(tensor)``); validated when the schema is
-    available."""
+    """The JSON graph document (schema ``torchlite.graph``) of a Graph, a dict, JSON text, or a
+    tensor (``torchlite.graph.trace(tensor)``). Dicts and text are validated; a Graph's document
+    (valid by construction) is used as it is, not copied: the views only read it."""
+    from torchlite.graph import Graph, trace
     if isinstance(obj, str):
         obj = json.loads(obj)
-    elif hasattr(obj, "to_dict"):
-        obj = obj.to_dict()
     elif not isinstance(obj, dict) and hasattr(obj, "grad_fn"):
-        from torchlite.graph import trace
-        obj = trace(obj).to_dict()
+        obj = trace(obj)
+    if isinstance(obj, Graph):
+        return obj.doc
+    if hasattr(obj, "to_dict"):
+        obj = obj.to_dict()
     if not isinstance(obj, dict):
         raise TypeError(f"expected a Graph, a graph document (dict or JSON text) or a Tensor, "
                         f"got {type(obj).__name__}")
@@ -36,10 +39,11 @@ def default_collapsed(doc, limit=COLLAPSE_ABOVE):
     nodes = doc.get("nodes", [])
     if len(nodes) <= limit:
         return []
-    scopes = [scope_prefixes(n.get("scope", "")) for n in nodes]
-    for depth in range(max(map(len, scopes)), 0, -1):
-        at_depth = {p[depth - 1] for p in scopes if len(p) >= depth}
-        boxes = len(at_depth) + sum(len(p) < depth for p in scopes)
+    counts = Counter(n.get("scope", "") for n in nodes)          # few scopes, many nodes
+    scopes = [(scope_prefixes(s), k) for s, k in counts.items()]
+    for depth in range(max(len(p) for p, _ in scopes), 0, -1):
+        at_depth = {p[depth - 1] for p, _ in scopes if len(p) >= depth}
+        boxes = len(at_depth) + sum(k for p, k in scopes if len(p) < depth)
         if boxes <= limit:
             return sorted(at_depth)
-    return sorted({p[0] for p in scopes if p})
+    return sorted({p[0] for p, _ in scopes if p})

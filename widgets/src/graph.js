@@ -4,6 +4,7 @@
 
 export const PHASES = ["forward", "backward", "both"];
 export const COLOR_MODES = ["family", "device", "grad"];
+export const COLLAPSE_ABOVE = 150;   // as torchlite/viz/_data.py: larger graphs open by levels
 
 // Op families for colouring; the first family whose pattern matches the op name wins.
 const FAMILIES = [
@@ -95,8 +96,15 @@ export function nanOrigin(g) {
 
 function predecessors(g) {
   const preds = new Map();
-  for (const e of g.edges) preds.set(e.dst, [...(preds.get(e.dst) ?? []), e.src]);
+  for (const e of g.edges) pushTo(preds, e.dst, e.src);
   return preds;
+}
+
+/** Appends `value` to the list at `key` of a Map of lists (in place: linear in the total). */
+function pushTo(map, key, value) {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 /** Scope path prefixes: "a.b.c" -> ["a", "a.b", "a.b.c"]. */
@@ -206,22 +214,27 @@ export function toDot(g, opts = {}) {
     }
     t.items.push(item);
   };
-  const owners = new Map(shown.map((n) => [n.id, collapsedOwner(n.scope, collapsed)]));
+  const ownerOf = new Map();   // scope -> its collapsed owner (few scopes, many nodes)
+  for (const n of shown) {
+    if (!ownerOf.has(n.scope)) ownerOf.set(n.scope, collapsedOwner(n.scope, collapsed));
+  }
+  const owners = new Map(shown.map((n) => [n.id, ownerOf.get(n.scope)]));
   absorbLeaves(g, shown, owners);
   const folded = foldRepeats(shown, owners);
-  const scopeNodes = new Map();   // box path -> {name, paths, count, error, nan}
+  const scopeNodes = new Map();   // box path -> {name, paths, ref, error, nan}
   for (const n of shown) {
     const owner = owners.get(n.id);
     if (owner) {
       const paths = folded.get(owner) ?? [owner];
       if (!scopeNodes.has(paths[0])) {
         const name = `S${scopeNodes.size}`;
-        scopeNodes.set(paths[0], { name, paths, count: 0, error: false, nan: false });
-        names.set(name, { type: "scope", path: paths[0], paths });
+        const ref = { type: "scope", path: paths[0], paths, ops: 0 };   // ops: inside, in all
+        names.set(name, ref);
+        scopeNodes.set(paths[0], { name, paths, ref, error: false, nan: false });
         place(owner.split(".").slice(0, -1).join("."), name);
       }
       const box = scopeNodes.get(paths[0]);
-      box.count += n.kind === "op";
+      box.ref.ops += n.kind === "op";
       box.error ||= n.status === "error";
       box.nan ||= n.id === origin;
       dotName.set(n.id, box.name);
@@ -243,8 +256,8 @@ export function toDot(g, opts = {}) {
   for (const [path, s] of scopeNodes) {
     const parts = path.split("."), k = s.paths.length;
     const label = k > 1
-      ? `${parts.at(-2) ?? ""} \u00d7${k}\n[${s.count / k} ops each] +`
-      : `${parts.at(-1)}\n[${s.count} op${s.count === 1 ? "" : "s"}] +`;
+      ? `${parts.at(-2) ?? ""} \u00d7${k}\n[${s.ref.ops / k} ops each] +`
+      : `${parts.at(-1)}\n[${s.ref.ops} op${s.ref.ops === 1 ? "" : "s"}] +`;
     const attrs = [`label=${dotString(label)}`, "shape=box3d", 'style="filled"',
       `fillcolor="${s.error ? ERROR_COLOR : "#e0e0e0"}"`, `id=${dotString(s.name)}`];
     if (s.nan) attrs.push('color="#d50000"', "penwidth=3");
@@ -277,13 +290,30 @@ export function toDot(g, opts = {}) {
   return { dot: lines.join("\n"), names, clusters, visibleCount: names.size, origin };
 }
 
+/**
+ * The collapsed scopes after the user opens a box: a box of repeated blocks opens its first
+ * block only (the others stay folded), and a scope holding more than `limit` nodes opens one
+ * level: its child scopes start collapsed, so a large graph never lays out at once.
+ */
+export function expandBox(g, collapsed, paths, limit = COLLAPSE_ABOVE) {
+  const path = paths[0], depth = path.split(".").length;
+  const next = collapsed.filter((p) => p !== path);
+  const inside = g.nodes.filter((n) => n.scope === path || n.scope.startsWith(`${path}.`));
+  if (inside.length > limit) {
+    const children = new Set(inside.filter((n) => scopePrefixes(n.scope).length > depth)
+      .map((n) => scopePrefixes(n.scope)[depth]));
+    next.push(...[...children].filter((c) => !next.includes(c)));
+  }
+  return next;
+}
+
 /** Leaves (inputs, constants, parameters) outside every collapsed scope whose consumers all sit
  * in one collapsed scope are drawn inside that scope's box; updates `owners` (id -> path). */
 function absorbLeaves(g, shown, owners) {
   const consumers = new Map();
   for (const e of g.edges) {
     if (owners.has(e.dst)) {
-      consumers.set(e.src, [...(consumers.get(e.src) ?? []), owners.get(e.dst)]);
+      pushTo(consumers, e.src, owners.get(e.dst));
     }
   }
   for (const n of shown) {
@@ -301,14 +331,14 @@ export function foldRepeats(nodes, owners) {
   const ops = new Map();
   for (const n of nodes) {
     const o = owners.get(n.id);
-    if (o && n.kind === "op") ops.set(o, [...(ops.get(o) ?? []), shortOp(n.op)]);
+    if (o && n.kind === "op") pushTo(ops, o, shortOp(n.op));
   }
   const groups = new Map();
   for (const [path, list] of ops) {
     const parts = path.split(".");
     if (parts.length < 2 || !/^\d+$/.test(parts.at(-1))) continue;
     const key = `${parts.slice(0, -1).join(".")}|${list.sort().join(",")}`;
-    groups.set(key, [...(groups.get(key) ?? []), path]);
+    pushTo(groups, key, path);
   }
   const folded = new Map();
   const index = (p) => Number(p.split(".").at(-1));

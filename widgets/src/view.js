@@ -3,7 +3,8 @@
 // (widget.js) and the standalone HTML export (standalone.js).
 import css from "./style.css";
 import { getViz, h, injectStyle } from "./dom.js";
-import { COLOR_MODES, PHASES, allScopes, legend, matches, normalize, toDot } from "./graph.js";
+import { COLOR_MODES, PHASES, allScopes, expandBox, legend, matches, normalize, toDot }
+  from "./graph.js";
 import { extent, linePath, toBox } from "./chart.js";
 import { formatNumber, historyRows, inspectorSections, tooltipText } from "./format.js";
 
@@ -114,7 +115,7 @@ export function createView(el, state, onChange, requestHistory = null) {
         if (dragged) return;
         ev.stopPropagation();
         if (ref.type === "node") change("selected", ref.id);
-        else change("collapsed", s.collapsed.filter((p) => !ref.paths.includes(p)));
+        else change("collapsed", expandBox(g, s.collapsed, ref.paths));
       });
       node.addEventListener("mousemove", (ev) => showTooltip(ev, ref));
       node.addEventListener("mouseleave", () => { tooltip.hidden = true; });
@@ -136,11 +137,10 @@ export function createView(el, state, onChange, requestHistory = null) {
   function showTooltip(ev, ref) {
     if (ref.type === "node") tooltip.textContent = tooltipText(g.byId.get(ref.id));
     else {
-      const inside = (x, p) => x.scope === p || x.scope.startsWith(`${p}.`);
-      const n = g.nodes.filter((x) => ref.paths.some((p) => inside(x, p)));
       const what = ref.paths.length > 1 ? `${ref.paths.length} repeated blocks ${ref.paths[0]}` +
         ` \u2026 ${ref.paths.at(-1)}` : `scope ${ref.path}`;
-      tooltip.textContent = `${what}\n${n.length} ops (click to expand)`;
+      const open = ref.paths.length > 1 ? "click to expand the first" : "click to expand";
+      tooltip.textContent = `${what}\n${ref.ops} ops (${open})`;
     }
     tooltip.hidden = false;
     const box = el.getBoundingClientRect();

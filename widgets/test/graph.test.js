@@ -3,8 +3,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import {
-  allScopes, collapsedOwner, gradMagnitude, legend, magnitudeColor, matches, nanOrigin, normalize,
-  opFamily, scopePrefixes, shortOp, toDot, visibleNodes,
+  allScopes, collapsedOwner, expandBox, gradMagnitude, legend, magnitudeColor, matches, nanOrigin,
+  normalize, opFamily, scopePrefixes, shortOp, toDot, visibleNodes,
 } from "../src/graph.js";
 
 const doc = JSON.parse(readFileSync(new URL("./sample_graph.json", import.meta.url)));
@@ -58,7 +58,7 @@ test("collapsing a scope folds its nodes into one box and reroutes edges", () =>
   const v = toDot(g, { collapsed: new Set(["model.head"]) });
   assert.equal(v.visibleCount, 6);
   const box = [...v.names].find(([, r]) => r.type === "scope");
-  assert.deepEqual(box[1], { type: "scope", path: "model.head", paths: ["model.head"] });
+  assert.deepEqual(box[1], { type: "scope", path: "model.head", paths: ["model.head"], ops: 3 });
   assert.match(v.dot, new RegExp(`${box[0]} \\[label="head\\\\n\\[3 ops\\] \\+"`));
   assert.match(v.dot, new RegExp(`N2 -> ${box[0]};`));
   assert.ok(!v.dot.includes(`${box[0]} -> ${box[0]}`));  // no self loop inside the box
@@ -147,4 +147,34 @@ test("repeated blocks fold into one box until expanded", () => {
   assert.match(v.dot, /S0 -> S1;/);
   const open = toDot(g, { collapsed: new Set(["model.blocks.3"]) });
   assert.equal(open.visibleCount, 8);
+});
+
+/** A graph of `blocks` identical blocks "m.0", "m.1", ... of `ops` ops each, chained. */
+function blocksGraph(blocks, ops) {
+  const nodes = [], edges = [];
+  for (let b = 0; b < blocks; b++) {
+    for (let k = 0; k < ops; k++) {
+      const id = nodes.length;
+      nodes.push({ id, kind: "op", op: k % 2 ? "ReluBackward0" : "AddmmBackward0",
+        scope: `m.${b}.layer`, phase: "forward" });
+      if (id) edges.push({ src: id - 1, dst: id });
+    }
+  }
+  return normalize({ nodes, edges });
+}
+
+test("expandBox opens a large scope one level and a fold of repeated blocks by its first", () => {
+  const big = blocksGraph(30, 10);                 // 300 nodes > COLLAPSE_ABOVE
+  let collapsed = expandBox(big, ["m"], ["m"]);
+  assert.equal(collapsed.length, 30);
+  assert.ok(collapsed.includes("m.0") && collapsed.includes("m.29") && !collapsed.includes("m"));
+  const view = toDot(big, { collapsed: new Set(collapsed) });
+  const fold = [...view.names.values()].find((r) => r.type === "scope");
+  assert.equal(fold.paths.length, 30);             // drawn as one box "×30"
+  assert.equal(view.visibleCount, 1);
+  collapsed = expandBox(big, collapsed, fold.paths);   // opens m.0 only, fully (10 nodes)
+  assert.deepEqual(collapsed, Array.from({ length: 29 }, (_, i) => `m.${i + 1}`));
+  assert.equal(toDot(big, { collapsed: new Set(collapsed) }).visibleCount, 10 + 1);
+  const small = blocksGraph(3, 10);                // 30 nodes: opens completely
+  assert.deepEqual(expandBox(small, ["m"], ["m"]), []);
 });

@@ -8,6 +8,7 @@ import pytest
 import torchlite
 import torchlite.nn.functional as TF
 from torchlite.autograd import gradcheck, gradgradcheck
+from torchlite.nn.functional._blocks import BLOCK
 
 from ._layers import forward_backward, run_module, same, values
 from .helpers import same_program
@@ -245,3 +246,28 @@ def test_softplus_large_inputs_are_finite():
     y.sum().backward()
     assert np.isfinite(y.detach().numpy()).all() and np.isfinite(x.grad.numpy()).all()
     assert math.isclose(float(TF.logsigmoid(torchlite.tensor(-1000.0))), -1000.0)
+
+
+# the fused pointwise primitives, with PyTorch's node names of their double-backward nodes
+POINTWISE = [("gelu", {}), ("gelu", {"approximate": "tanh"}), ("silu", {}),
+             ("softplus", {"beta": 2.0, "threshold": 1.5}), ("elu", {}), ("selu", {}),
+             ("celu", {"alpha": 0.7}), ("leaky_relu", {"negative_slope": 0.2}),
+             ("hardtanh", {"min_val": -0.5, "max_val": 1.5})]
+
+
+@pytest.mark.parametrize("name,kwargs", POINTWISE, ids=_ids(POINTWISE))
+def test_pointwise_blocks_and_double_backward_match_torch(name, kwargs):
+    """Past one block (and not a multiple of it) the kernels run block by block; first and
+    second derivatives and node names match PyTorch's (silu's second derivative is a composite
+    in PyTorch, one fused node here)."""
+    x = values((3, BLOCK // 2 + 7), seed=4, low=-4, high=4)
+    w = values(x.shape, seed=5)
+
+    def program(lib):
+        t = lib.tensor(x, dtype=lib.float32, requires_grad=True)
+        y = getattr(lib.nn.functional, name)(t, **kwargs)
+        g, = lib.autograd.grad(y, t, lib.tensor(w, dtype=lib.float32), create_graph=True)
+        (g * g).sum().backward()
+        names = (y.grad_fn.name(), None if name == "silu" else g.grad_fn.name())
+        return y, g, t.grad, names
+    same(program, "float32")

@@ -36,6 +36,7 @@ SDPA_CASES = [
     ("bool mask", {"mask": ("bool", (5, 7))}),
     ("float mask", {"mask": ("float", (5, 7))}),
     ("broadcast mask", {"mask": ("bool", (3, 1, 5, 7))}),
+    ("3-D mask", {"mask": ("float", (2, 5, 7))}),
     ("causal", {"is_causal": True}),
     ("causal and mask", {"is_causal": True, "mask": ("bool", (5, 7))}),
     ("scale", {"scale": 0.3}),
@@ -83,13 +84,18 @@ def test_sdpa_fully_masked_rows_give_zeros_as_torch():
 
 
 def test_sdpa_errors_match_torch():
+    def mask_program(lib):
+        q = lib.zeros(2, 3, 4, dtype=lib.float64)
+        return lib.nn.functional.scaled_dot_product_attention(
+            q, q, q, attn_mask=lib.zeros(3, 3, dtype=lib.float16))
+
     def program(shapes, dtypes=("float32",) * 3):
         def run(lib):
             q, k, v = (lib.zeros(s, dtype=getattr(lib, d)) for s, d in zip(shapes, dtypes))
             return lib.nn.functional.scaled_dot_product_attention(q, k, v)
         return run
     for prog in (program([(4,)] * 3), program([(2, 3, 4)] * 3, ("float32", "float64",
-                                                                 "float64"))):
+                                                                 "float64")), mask_program):
         ours = outcome(prog, torchlite)
         assert ours[0] == "raised"
         same_program(prog)
@@ -104,6 +110,86 @@ def test_sdpa_gradcheck_and_gradgradcheck():
         a, b, c, attn_mask=mask))
     assert gradcheck(fn, (q, k, v))
     assert gradgradcheck(fn, (q, k, v))
+
+
+def _fused_program(dtype, batch, heads, length, keys, dim, mask=None, **kwargs):
+    """sdpa on q, k, v that are head views of one packed projection (as in a GPT block, so
+    non-contiguous), with a fixed cotangent: output and the packed input's gradient."""
+    def program(lib):
+        packed = as_tensor(lib, values((batch, max(length, keys), 3, heads, dim), 1), dtype)
+        q, k, v = (packed[:, :n, i].transpose(1, 2) for i, n in enumerate((length, keys, keys)))
+        m = None
+        if mask is not None:
+            kind, shape = mask
+            m = _mask(lib, kind, shape)
+            if m.dtype.is_floating_point:
+                m = m.to(getattr(lib, dtype))
+        out = lib.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=m, **kwargs)
+        out.backward(lib.tensor(values(tuple(out.shape), 9), dtype=out.dtype))
+        return out, packed.grad, out.grad_fn.name(), len(out.grad_fn.next_functions)
+    return program
+
+
+FUSED_CASES = [
+    # batch rows that fill several chunks and a partial last one
+    ("causal, many batch rows", (13, 4, 24, 24, 8), {"is_causal": True}),
+    ("cross attention, per-batch mask", (9, 3, 16, 40, 8), {"mask": ("bool", (9, 1, 16, 40))}),
+    ("float mask per head", (5, 3, 16, 20, 4), {"mask": ("float", (1, 3, 16, 20))}),
+    # one batch row larger than a chunk: chunks of heads, each batch row on its own
+    ("long causal rows, head chunks", (2, 3, 200, 200, 4), {"is_causal": True}),
+    ("long rows, head chunks, per-batch mask", (2, 3, 150, 220, 4),
+     {"mask": ("bool", (2, 1, 150, 220)), "scale": 0.7}),
+    ("causal and a 2-D mask", (3, 2, 12, 12, 4), {"is_causal": True,
+                                                  "mask": ("bool", (12, 12))}),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,shape,case", FUSED_CASES, ids=[c[0] for c in FUSED_CASES])
+def test_sdpa_fused_node_matches_torch(name, shape, case, dtype):
+    """Where PyTorch's fused kernel runs, torchlite's is one node of the same name with three
+    edges, and the same values and gradients."""
+    same(_fused_program(dtype, *shape, **case), dtype)
+
+
+def test_sdpa_fused_fully_masked_rows_give_zeros_as_torch():
+    keep = np.ones((2, 1, 6, 5), dtype=bool)
+    keep[0, 0, 2] = False
+    keep[1, 0, 4] = False
+
+    def program(lib):
+        q, k, v = (as_tensor(lib, values((2, 3, n, 4), seed), "float64")
+                   for seed, n in ((1, 6), (2, 5), (3, 5)))
+        out = lib.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=lib.tensor(keep))
+        out.sum().backward()
+        return out, q.grad, k.grad, v.grad
+    out = np.asarray(same_program(program, rtol=1e-12, atol=1e-12)[1][0][4])
+    assert not np.isnan(out).any() and not out[0, :, 2].any() and out[0, :, 3].all()
+
+
+def test_sdpa_fused_gradgradcheck():
+    """Under create_graph the fused node differentiates its gradient formula (PyTorch's fused
+    kernel has no double backward; finite differences are the reference)."""
+    q, k, v = (as_tensor(torchlite, values((2, 2, n, 3), seed), "float64")
+               for seed, n in ((1, 4), (2, 5), (3, 5)))
+    mask = _mask(torchlite, "bool", (4, 5))
+    for kwargs in ({"attn_mask": mask}, {"is_causal": True}):
+        fn = (lambda a, b, c: torchlite.nn.functional.scaled_dot_product_attention(
+            a, b, c, **kwargs))
+        assert fn(q, k, v).grad_fn.name() == "ScaledDotProductFlashAttentionForCpuBackward0"
+        assert gradcheck(fn, (q, k, v))
+        assert gradgradcheck(fn, (q, k, v))
+
+
+def test_sdpa_recorded_as_one_node():
+    import torchlite.graph as G
+    q = torchlite.randn(2, 3, 8, 4, requires_grad=True)
+    with G.record() as g:
+        torchlite.nn.functional.scaled_dot_product_attention(q, q, q, is_causal=True).sum()\
+            .backward()
+    assert g.op_names("forward") == ["ScaledDotProductFlashAttentionForCpuBackward0",
+                                     "SumBackward0"]
+    assert "ScaledDotProductFlashAttentionForCpuBackwardBackward0" in g.op_names("backward")
 
 
 def test_sdpa_dropout_drops_weights():

@@ -10,6 +10,7 @@ import math
 import warnings
 
 from ... import _dtype
+from ..._creation import zeros_like
 from ..._tensor import _wrap_dim
 from ...autograd.function import Function
 from ...ops import unary as _unary
@@ -17,6 +18,7 @@ from ...ops.binary import where as _where
 from ...ops._inplace import inplace as _inplace
 from ...ops._registry import export
 from ...ops._util import check_tensor
+from ._blocks import map_blocks
 from .normalization import row_sum
 
 __all__ = ["threshold", "threshold_", "relu", "relu_", "relu6", "hardtanh", "hardtanh_",
@@ -50,11 +52,12 @@ def _maybe_inplace(input, inplace, fn, *args):
 
 # ---- fused pointwise primitives ---------------------------------------------------------------
 #
-# ``Op.apply(a)`` computes f(a) in one go through xp and keeps what f' needs (``cache``: e.g.
-# sigmoid(a) for silu); its backward is ``grad * Derivative(a)``, a second primitive computing
-# f'(a) from that cache, whose own backward is f''(a) in torchlite ops. So first-order backward
-# costs one fused pass, and double backward stays exact. Branches are blended arithmetically
-# (m * x + ...) on finite values: xp.where with an unsorted mask is several times slower.
+# ``Op.apply(a)`` computes f(a) in one go through xp and keeps what f' needs (the ``cache``: e.g.
+# sigmoid(a) for silu); its backward is one fused node, grad * f'(a) (``PointwiseBackward``),
+# whose own backward is grad_grad * f'(a) and grad_grad * grad * f''(a) in torchlite ops. So
+# first-order backward costs one fused pass, and double backward stays exact. Kernels run block
+# by block (``map_blocks``), and branches are blended arithmetically (m * x + ...) on finite
+# values: xp.where with an unsorted mask is several times slower.
 
 
 def _mask(cond, dtype):
@@ -73,20 +76,21 @@ def _sigmoid_parts(xp, z):
 
 
 def _opmath(xp, a):
-    """``a`` as the array to compute on: at least 1-d (NumPy turns 0-d results into scalars),
-    float16 / bfloat16 in float32."""
-    a = a.reshape(1) if a.ndim == 0 else a
+    """``a`` as the array to compute on: float16 / bfloat16 in float32."""
     return a.astype(xp.float32) if a.dtype.itemsize == 2 else a
 
 
 class _Pointwise(Function):
-    """y = f(a; params) from ``compute(xp, a, **params) -> (y, cache)``."""
+    """y = f(a; params) from ``compute(xp, a, **params) -> (y, *cache)`` and
+    ``derivative(xp, a, *cache, **params) -> f'(a)`` (both on flat blocks)."""
 
     raw = True
+    backward_node = None  # PyTorch's name of the backward's node, if not "<Op>BackwardBackward0"
 
     @classmethod
     def forward(cls, ctx, a, **params):
-        out, cache = cls.compute(ctx.xp, _opmath(ctx.xp, a), **params)
+        xp = ctx.xp
+        out, *cache = map_blocks(xp, lambda x: cls.compute(xp, _opmath(xp, x), **params), a)
         ctx.params = params
         ctx.cache = cache
         ctx.save_for_backward(a)
@@ -95,7 +99,46 @@ class _Pointwise(Function):
     @classmethod
     def backward(cls, ctx, grad):
         a, = ctx.saved_tensors
-        return grad * Derivative.apply(a, op=cls, cache=ctx.cache, params=ctx.params)
+        return PointwiseBackward.apply(grad, a, op=cls, cache=ctx.cache, params=ctx.params)
+
+
+def _derivative(xp, op, a, cache, params, grad=None):
+    """f'(a) (times ``grad``), block by block, in a's shape and dtype."""
+    def kernel(x, *rest):
+        if grad is None:
+            return (op.derivative(xp, _opmath(xp, x), *rest, **params),)
+        return (op.derivative(xp, _opmath(xp, x), *rest[1:], **params) * rest[0],)
+    arrays = (a, *cache) if grad is None else (a, grad, *cache)
+    d, = map_blocks(xp, kernel, *arrays)
+    return d.astype(a.dtype, copy=False).reshape(a.shape)
+
+
+class PointwiseBackward(Function):
+    """grad * f'(a) for a _Pointwise op f, in one fused pass over its forward's cache (PyTorch's
+    GeluBackward0 ... backward node); backward: grad_grad * f'(a), grad_grad * grad * f''(a)."""
+
+    raw = True
+    label = "grad * f'(a)"
+    backward_rule = "grad_grad = gg * f'(a); grad_a = gg * grad * f''(a)"
+
+    @staticmethod
+    def forward(ctx, grad, a, op, cache, params):
+        ctx.op, ctx.cache, ctx.params = op, cache, params
+        ctx.node_name = op.backward_node or op.__name__ + "BackwardBackward0"
+        ctx.save_for_backward(grad, a)
+        return _derivative(ctx.xp, op, a, cache, params, grad)
+
+    @staticmethod
+    def backward(ctx, gg):
+        grad, a = ctx.saved_tensors
+        need_grad, need_a = ctx.needs_input_grad
+        grad_grad = grad_a = None
+        if need_grad:
+            grad_grad = gg * Derivative.apply(a, op=ctx.op, cache=ctx.cache, params=ctx.params)
+        if need_a:  # zeros where f'' is 0, as PyTorch's
+            second = ctx.op.second(a, **ctx.params)
+            grad_a = zeros_like(a) if second is None else gg * grad * second
+        return grad_grad, grad_a
 
 
 class Derivative(Function):
@@ -109,8 +152,7 @@ class Derivative(Function):
     def forward(ctx, a, op, cache, params):
         ctx.op, ctx.params = op, params
         ctx.save_for_backward(a)
-        d = op.derivative(ctx.xp, _opmath(ctx.xp, a), cache, **params)
-        return d.astype(a.dtype, copy=False).reshape(a.shape)
+        return _derivative(ctx.xp, op, a, cache, params)
 
     @staticmethod
     def backward(ctx, grad):
@@ -134,11 +176,11 @@ class Gelu(_Pointwise):
             t *= _SQRT_2_OVER_PI
             xp.tanh(t, out=t)
             out = t + 1
+            out *= a
         else:
             t = _unary._erf(xp, a * _SQRT_HALF)
             t += 1
-            out = t.copy()
-        out *= a
+            out = t * a
         out *= 0.5
         return out, t  # cache: tanh(u), or 1 + erf(a / sqrt 2)
 
@@ -165,10 +207,13 @@ class Gelu(_Pointwise):
     def second(a, approximate):
         if approximate == "tanh":
             a2 = a * a
-            t = _unary.tanh((a + a2 * a * _GELU_C) * _SQRT_2_OVER_PI)
+            u = (a + a2 * a * _GELU_C) * _SQRT_2_OVER_PI
+            t = _unary.tanh(u)
+            e = _unary.exp(_unary.abs(u) * -2)
+            sech2 = 4 * e / ((1 + e) * (1 + e))  # 1 - t^2 without its cancellation
             du = (1 + a2 * (3 * _GELU_C)) * _SQRT_2_OVER_PI
             ddu = a * (6 * _GELU_C * _SQRT_2_OVER_PI)
-            return (1 - t * t) * (du + 0.5 * a * (ddu - 2 * t * du * du))
+            return sech2 * (du + 0.5 * a * (ddu - 2 * t * du * du))
         return _unary.exp(a * a * -0.5) * _INV_SQRT_2PI * (2 - a * a)
 
 
@@ -208,11 +253,10 @@ class Softplus(_Pointwise):
         out /= beta
         above = z > threshold
         out[above] = a[above]
-        return out, (sig, above)
+        return out, sig, above
 
     @staticmethod
-    def derivative(xp, a, cache, beta, threshold):
-        s, above = cache
+    def derivative(xp, a, s, above, beta, threshold):
         d = s.copy()
         d[above] = 1
         return d
@@ -251,6 +295,11 @@ class Elu(_Pointwise):
         return (a <= 0) * neg * (alpha * scale * input_scale * input_scale)
 
 
+class Celu(Elu):
+    node_name = "CeluBackward0"
+    backward_node = "EluBackwardBackward0"
+
+
 class LeakyRelu(_Pointwise):
     label = "a > 0 ? a : slope * a"
     backward_rule = "grad_a = grad where a > 0, else grad * slope"
@@ -277,10 +326,10 @@ class Hardtanh(_Pointwise):
 
     @staticmethod
     def compute(xp, a, lo, hi):
-        return xp.clip(a, lo, hi), None
+        return (xp.clip(a, lo, hi),)
 
     @staticmethod
-    def derivative(xp, a, cache, lo, hi):
+    def derivative(xp, a, lo, hi):
         return _mask((a > lo) & (a < hi), a.dtype)
 
     @staticmethod
@@ -519,6 +568,10 @@ def _elu(input, alpha, scale, input_scale):
     return Elu.apply(input, alpha=alpha, scale=scale, input_scale=input_scale)
 
 
+def _celu(input, alpha):
+    return Celu.apply(input, alpha=alpha, scale=1.0, input_scale=1.0 / alpha)
+
+
 def elu(input, alpha=1.0, inplace=False):
     """x where x > 0, else alpha * (exp(x) - 1)."""
     _float_only("elu_{dev}", input)
@@ -542,7 +595,7 @@ def selu_(input):
 def celu(input, alpha=1.0, inplace=False):
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
     _float_only("elu_{dev}", input)
-    return _maybe_inplace(input, inplace, _elu, alpha, 1.0, 1.0 / alpha)
+    return _maybe_inplace(input, inplace, _celu, alpha)
 
 
 def celu_(input, alpha=1.0):

@@ -1,14 +1,17 @@
 """Attention (torch.nn.functional): scaled_dot_product_attention and the multi-head attention
 forward of nn.MultiheadAttention, with PyTorch's mask semantics and shape checks.
 
-Both are composites over batched matmuls and the fused, max-shifted softmax primitive, so their
-gradients are PyTorch's; rows whose every key is masked give zeros (PyTorch's safe softmax in
-scaled_dot_product_attention) instead of NaN.
+Where PyTorch runs scaled_dot_product_attention as its fused CPU kernel, so does torchlite: one node
+(``FusedAttention``) whose backward is one fused node too. Otherwise both are composites over
+batched matmuls and the fused, max-shifted softmax primitive, so their gradients are PyTorch's;
+rows whose every key is masked give zeros (PyTorch's safe softmax) instead of NaN.
 """
 import math
 import warnings
 
 from ... import _creation, _dtype
+from ...autograd.function import Function
+from ...autograd.grad_mode import STATE
 from ...ops._util import check_tensor
 from ...ops.binary import _CPP_NAMES
 from ...ops.shape import cat
@@ -23,7 +26,7 @@ __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward", "_can
 _NEG_INF = float("-inf")
 
 
-def _check_sdpa_inputs(query, key, value):
+def _check_sdpa_inputs(query, key, value, attn_mask):
     for t in (query, key, value):
         check_tensor("scaled_dot_product_attention", t)
     if query.dtype != key.dtype or query.dtype != value.dtype:
@@ -35,6 +38,11 @@ def _check_sdpa_inputs(query, key, value):
             "Expected query, key, and value to all be  at least 2 dimensional, but got "
             f"query.dim: {query.dim()} key.dim: {key.dim()} and value.dim: {value.dim()} "
             "instead.")
+    if attn_mask is not None and attn_mask.dtype not in (_dtype.bool, _dtype.float32,
+                                                         query.dtype):
+        m, q = (_CPP_NAMES[t.dtype.name] for t in (attn_mask, query))
+        raise RuntimeError("Expected attn_mask dtype to be bool or float or to match query dtype, "
+                           f"but got attn_mask.dtype: {m} and  query.dtype: {q} instead.")
 
 
 def _repeat_kv_heads(query, key, value):
@@ -62,19 +70,51 @@ def _safe_softmax(scores):
     return weights.masked_fill(dead, 0.0)
 
 
+def _fusable(query, key, value, attn_mask, dropout_p):
+    """Whether PyTorch runs this call as its fused CPU kernel (one graph node): 4-D CPU inputs of
+    one float dtype and batch shape with one head size, no dropout, a mask that needs no
+    gradient (bool, or of the query's dtype), 2-D or 4-D and broadcastable to the scores; none
+    empty."""
+    if query.ndim != 4 or dropout_p > 0.0 or query.device.type != "cpu" or query.dtype not in (
+            _dtype.float32, _dtype.float64) or not query.numel() or not key.numel():
+        return False
+    b, h, length, e = query.shape
+    if key.shape[:2] != (b, h) or value.shape[:2] != (b, h) or key.shape[-1] != e or \
+            value.shape[-1] != e or key.shape[2] != value.shape[2]:
+        return False
+    if attn_mask is None:
+        return True
+    scores = (b, h, length, key.shape[2])
+    return not attn_mask.requires_grad and attn_mask.device == query.device and \
+        attn_mask.dtype in (_dtype.bool, query.dtype) and attn_mask.ndim in (2, 4) and \
+        all(m in (1, n) for m, n in zip(attn_mask.shape[::-1], scores[::-1]))
+
+
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
                                  is_causal=False, scale=None, enable_gqa=False):
     """softmax(q k^T * scale + mask) v over the last two dims (batch dims broadcast).
 
     ``attn_mask`` is a bool keep-mask (True = attend) or a float mask added to the scores;
     ``is_causal`` adds the lower-triangular mask (combined with ``attn_mask`` when both are
-    given); ``dropout_p`` drops attention weights whenever it is > 0, as in PyTorch.
+    given); ``dropout_p`` drops attention weights whenever it is > 0, as in PyTorch. Where
+    PyTorch runs its fused CPU kernel (see ``_fusable``) this is one fused node too.
     """
-    _check_sdpa_inputs(query, key, value)
+    _check_sdpa_inputs(query, key, value, attn_mask)
     if enable_gqa:
         key, value = _repeat_kv_heads(query, key, value)
     if scale is None:
         scale = 1.0 / math.sqrt(query.size(-1))
+    if _fusable(query, key, value, attn_mask, dropout_p):
+        return FusedAttention.apply(query, key, value, mask=attn_mask, causal=is_causal,
+                                    scale=scale)
+    weights = _attention_weights(query, key, attn_mask, is_causal, scale)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p)
+    return weights.matmul(value)
+
+
+def _attention_weights(query, key, attn_mask, is_causal, scale):
+    """softmax(q k^T * scale + mask) in torchlite ops (differentiable to any order)."""
     scores = (query * scale).matmul(key.transpose(-2, -1))
     masked = attn_mask is not None
     if is_causal:
@@ -88,10 +128,157 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             scores = scores.masked_fill(attn_mask.logical_not(), _NEG_INF)
         else:
             scores = scores + attn_mask
-    weights = _safe_softmax(scores) if masked else softmax(scores, dim=-1)
-    if dropout_p > 0.0:
-        weights = dropout(weights, dropout_p)
-    return weights.matmul(value)
+    return _safe_softmax(scores) if masked else softmax(scores, dim=-1)
+
+
+# ---- the fused kernel ----------------------------------------------------------------------
+#
+# Scores are computed chunk by chunk over (batch, head) rows, each chunk small enough to stay in
+# cache, and laid out keys-first, (S, rows..., L): the softmax reductions over the keys then run
+# across long contiguous rows (NumPy reduces a short last axis many times slower).
+
+_CHUNK_BYTES = 1 << 18  # bytes of scores per chunk
+
+
+def _additive_mask(xp, mask, causal, length, keys, dtype):
+    """The mask as one float array added to the scores (0 = attend, -inf = masked), keys-first
+    and 4-D: (S, B or 1, H or 1, L)."""
+    bias = None
+    if causal:
+        bias = xp.triu(xp.full((length, keys), _NEG_INF, dtype=dtype), 1)
+    if mask is not None:
+        if mask.dtype == bool:
+            mask = xp.where(mask, dtype.type(0), dtype.type(_NEG_INF))
+        bias = mask if bias is None else bias + mask
+    if bias is None:
+        return None
+    return xp.moveaxis(bias.reshape((1,) * (4 - bias.ndim) + bias.shape), -1, 0)
+
+
+def _chunks(shape, itemsize):
+    """Index keys over the (batch, head) dims of scores of ``shape`` (B, H, L, S), each chunk's
+    scores about _CHUNK_BYTES: whole batch rows when one fits, else heads of one batch row."""
+    b, h = shape[:2]
+    row = h * shape[2] * shape[3] * itemsize
+    if row <= _CHUNK_BYTES:
+        step = _CHUNK_BYTES // row
+        return [(slice(i, i + step),) for i in range(0, b, step)]
+    step = max(_CHUNK_BYTES // (row // h), 1)
+    return [(i, slice(j, j + step)) for i in range(b) for j in range(0, h, step)]
+
+
+class _Bias:
+    """The keys-first mask's part for each chunk; a mask shared by all (batch, head) rows is
+    broadcast to a chunk's shape once, so that adding it is one contiguous pass."""
+
+    def __init__(self, xp, bias):
+        self.xp, self.bias, self.full = xp, bias, None
+        self.shared = bias is not None and bias.shape[1] == bias.shape[2] == 1
+
+    def part(self, key, shape):
+        bias = self.bias
+        if self.shared:
+            if self.full is None or self.full.shape[1] < shape[1]:
+                self.full = self.xp.ascontiguousarray(self.xp.broadcast_to(
+                    bias if len(shape) == 4 else bias[:, 0], shape))
+            return self.full[:, :shape[1]]
+        return bias[(slice(None),) + tuple(
+            k if n > 1 else (0 if isinstance(k, int) else slice(None))
+            for k, n in zip(key, bias.shape[1:]))]
+
+
+def _to_rows(t):
+    """A keys-first chunk (S, rows..., L) seen as (rows..., S, L)."""
+    return t.transpose(tuple(range(1, t.ndim - 1)) + (0, t.ndim - 1))
+
+
+def _to_rows_t(t):
+    """A keys-first chunk (S, rows..., L) seen as (rows..., L, S)."""
+    return t.transpose(tuple(range(1, t.ndim)) + (0,))
+
+
+class FusedAttention(Function):
+    """softmax(q k^T * scale + mask) v in one node, chunk by chunk; keeps the attention weights
+    (keys-first chunks) for backward. Rows with every key masked give zeros."""
+
+    raw = True
+    node_name = "ScaledDotProductFlashAttentionForCpuBackward0"
+    label = "softmax(q k^T * scale + mask) v"
+    backward_rule = ("p = softmax(q k^T * scale + mask); grad_v = p^T grad; ds = p * (grad v^T "
+                     "- sum(p * grad v^T)); grad_q = ds k * scale; grad_k = ds^T q * scale")
+
+    @staticmethod
+    def forward(ctx, q, k, v, mask, causal, scale):
+        xp = ctx.xp
+        keys = k.shape[2]
+        bias = _Bias(xp, _additive_mask(xp, None if mask is None else mask._data, causal,
+                                        q.shape[2], keys, q.dtype))
+        out = xp.empty(q.shape, dtype=q.dtype)
+        chunks = []
+        for key in _chunks(q.shape[:3] + (keys,), q.itemsize):
+            qs = q[key] * scale
+            w = xp.empty((keys,) + qs.shape[:-1], dtype=q.dtype)
+            xp.matmul(k[key], qs.swapaxes(-1, -2), out=_to_rows(w))
+            if bias.bias is not None:
+                w += bias.part(key, w.shape)
+            rows = w.reshape(keys, -1)
+            top = rows.max(axis=0)
+            if mask is not None:  # rows with every key masked: zeros, not NaN
+                top[top == _NEG_INF] = 0
+            rows -= top
+            xp.exp(rows, out=rows)
+            total = rows.sum(axis=0)
+            if mask is not None:
+                total[total == 0] = 1
+            rows /= total
+            xp.matmul(_to_rows_t(w), v[key], out=out[key])
+            chunks.append((key, w))
+        ctx.scale, ctx.mask, ctx.causal = scale, mask, causal
+        ctx.weights = chunks
+        ctx.save_for_backward(q, k, v)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        q, k, v = ctx.saved_tensors
+        if STATE.enabled:  # create_graph: the same gradients in differentiable torchlite ops
+            return _attention_grads(grad, q, k, v, ctx.mask, ctx.causal, ctx.scale)
+        return FusedAttentionBackward.apply(grad, q, k, v, weights=ctx.weights, scale=ctx.scale)
+
+
+def _attention_grads(grad, q, k, v, mask, causal, scale):
+    """FusedAttention's (grad_q, grad_k, grad_v) in torchlite ops."""
+    p = _attention_weights(q, k, mask, causal, scale)
+    dp = grad.matmul(v.transpose(-2, -1))
+    ds = p * (dp - (dp * p).sum(-1, keepdim=True)) * scale
+    return ds.matmul(k), ds.transpose(-2, -1).matmul(q), p.transpose(-2, -1).matmul(grad)
+
+
+class FusedAttentionBackward(Function):
+    """FusedAttention's (grad_q, grad_k, grad_v), chunk by chunk from its kept weights (first
+    order only: under create_graph FusedAttention differentiates ``_attention_grads``)."""
+
+    raw = True
+    node_name = "ScaledDotProductFlashAttentionForCpuBackwardBackward0"
+    label = "attention backward"
+    backward_rule = "see FusedAttention"
+
+    @staticmethod
+    def forward(ctx, grad, q, k, v, weights, scale):
+        xp = ctx.xp
+        gq, gk, gv = (xp.empty(t.shape, dtype=t.dtype) for t in (q, k, v))
+        for key, w in weights:
+            g = grad[key]
+            xp.matmul(_to_rows(w), g, out=gv[key])
+            ds = xp.empty_like(w)
+            xp.matmul(v[key], g.swapaxes(-1, -2), out=_to_rows(ds))
+            ds *= w
+            rows = ds.reshape(ds.shape[0], -1)
+            rows -= w.reshape(rows.shape) * rows.sum(axis=0)
+            ds *= scale
+            xp.matmul(_to_rows_t(ds), k[key], out=gq[key])
+            xp.matmul(_to_rows(ds), q[key], out=gk[key])
+        return gq, gk, gv
 
 
 # ---- multi-head attention ------------------------------------------------------------------

@@ -135,8 +135,6 @@ def test_shape_op_node_names(torch_oracle):
     same_program(program, torch_oracle)
 
 
-@pytest.mark.xfail(strict=True, reason="transpose is built on Permute: its node is "
-                   "PermuteBackward0, PyTorch's is TransposeBackward0")
 def test_transpose_node_name(torch_oracle):
     same_program(lambda lib: leaf(lib, [[1.0, 2.0]]).transpose(0, 1).grad_fn.name(),
                  torch_oracle)

@@ -30,7 +30,7 @@ def _check_multi_output_view(t):
     """PyTorch refuses in-place writes (under grad) into outputs of split/chunk/unbind."""
     vf = t._view_fn
     if vf is not None and getattr(vf[1], "multi_output_view", False) and t._requires_grad:
-        name = "Unbind" if isinstance(vf[3]["pieces"][0], int) else "Split"
+        name = vf[1]._node_name.rpartition("Backward")[0]  # "Split", "SplitWithSizes", ...
         raise RuntimeError(
             f"Output {vf[4]} of {name} is a view and is being modified inplace. This "
             "view is the output of a function that returns multiple views. Such functions do "

@@ -56,8 +56,9 @@ class View(Function):
 
 
 class Reshape(Function):
-    """reshape when a view is impossible: a copy."""
+    """reshape when a view is impossible: a copy (PyTorch copies, then ``_unsafe_view``s)."""
     raw = True
+    node_name = "UnsafeViewBackward0"
     label = "reshape"
     backward_rule = "grad_a = grad.reshape(a.shape)"
 
@@ -69,6 +70,42 @@ class Reshape(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad.reshape(ctx.in_shape)
+
+
+# ---- views that PyTorch names as ops of their own (torchlite computes them as View, Permute,
+# Slice or Split). Where PyTorch numbers the variants of one op (an in-place form, a squeeze
+# over given dims), ``overload=n`` names the node "<Class>Backward<n>".
+def _name_overload(ctx, overload):
+    if overload:
+        ctx.node_name = f"{type(ctx).__name__}Backward{overload}"
+
+
+class _NumberedView(View):
+    @staticmethod
+    def forward(ctx, a, shape, overload=0):
+        _name_overload(ctx, overload)
+        return View.forward(ctx, a, shape)
+
+
+class Unsqueeze(_NumberedView):
+    """unsqueeze (1: ``unsqueeze_``)."""
+    label = "unsqueeze"
+
+
+class Squeeze(_NumberedView):
+    """squeeze; 0: every size-1 dim, 1: one dim, 2: a tuple of dims (3, 4, 5: in place)."""
+    label = "squeeze"
+
+
+class UnsafeView(View):
+    """A view PyTorch makes with ``_unsafe_view`` (the last step of kron, ...)."""
+    label = "view"
+
+
+class SameShapeExpand(View):
+    """expand to the tensor's own shape: a writable alias (NumPy's broadcast_to is read-only)."""
+    node_name = "ExpandBackward0"
+    label = "expand"
 
 
 class ViewDtype(Function):
@@ -117,6 +154,21 @@ class Permute(Function):
         return Permute.apply(grad, dims=tuple(inverse))
 
 
+class Transpose(Permute):
+    """transpose, swapaxes, mT, adjoint: a Permute swapping two dims (1: ``transpose_``)."""
+    label = "transpose"
+
+    @staticmethod
+    def forward(ctx, a, dims, overload=0):
+        _name_overload(ctx, overload)
+        return Permute.forward(ctx, a, dims)
+
+
+class T(Transpose):
+    """t(): the transpose of a matrix (a vector or a scalar is its own); 1: ``t_``."""
+    label = "t"
+
+
 class Slice(Function):
     """``a[index]`` for a basic index (a tuple of ints and slices): narrow, select."""
     raw = True
@@ -132,6 +184,11 @@ class Slice(Function):
     @staticmethod
     def backward(ctx, grad):
         return SliceBackward.apply(grad, shape=ctx.in_shape, index=ctx.index)
+
+
+class Select(Slice):
+    """select(dim, index): a Slice whose index is an int along one dim."""
+    label = "select"
 
 
 class SliceBackward(Function):
@@ -184,6 +241,16 @@ class Split(Function):
             part = SliceBackward.apply(g, shape=ctx.in_shape, index=_piece_index(dim, p))
             total = part if total is None else total + part
         return total
+
+
+class SplitWithSizes(Split):
+    """split with a list of sizes."""
+    label = "split_with_sizes"
+
+
+class Unbind(Split):
+    """unbind: a Split into every index along ``dim``."""
+    label = "unbind"
 
 
 class Unfold(Function):
@@ -394,6 +461,23 @@ class Flip(Function):
         return Flip.apply(grad, dims=ctx.dims)
 
 
+class Rot90(Function):
+    """Rotate ``k`` times by 90 degrees in the plane of ``dims``, from the first towards the
+    second (a copy)."""
+    raw = True
+    label = "rot90"
+    backward_rule = "grad_a = grad.rot90(-k, dims)"
+
+    @staticmethod
+    def forward(ctx, a, k, dims):
+        ctx.k, ctx.dims = k, dims
+        return ctx.xp.rot90(a, k, axes=dims).copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Rot90.apply(grad, k=-ctx.k % 4, dims=ctx.dims)
+
+
 class Roll(Function):
     raw = True
     label = "roll"
@@ -542,7 +626,7 @@ def _swapped(ndim, dim0, dim1):
 
 @export(aliases=("swapdims",))
 def transpose(input, dim0, dim1):
-    return Permute.apply(input, dims=_swapped(input.ndim, dim0, dim1))
+    return Transpose.apply(input, dims=_swapped(input.ndim, dim0, dim1))
 
 
 @export
@@ -550,13 +634,17 @@ def swapaxes(input, axis0, axis1):
     return transpose(input, axis0, axis1)
 
 
-@export
-def t(input):
-    """Transpose a matrix; 0-D and 1-D tensors are returned as views of themselves."""
+def _t_dims(input):
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                            f"{input.ndim}D")
-    return Permute.apply(input, dims=tuple(range(input.ndim))[::-1])
+    return tuple(range(input.ndim))[::-1]
+
+
+@export
+def t(input):
+    """Transpose a matrix; 0-D and 1-D tensors are returned as views of themselves."""
+    return T.apply(input, dims=_t_dims(input))
 
 
 def _T(self):
@@ -624,21 +712,34 @@ def movedim(input, source, destination):
 @export
 @dim_alias
 def squeeze(input, dim=None):
+    return _squeeze(input, dim, 0)
+
+
+def _squeeze(input, dim, first_overload):
+    """squeeze, named by PyTorch's overload: ``first_overload`` (0, or 3 in place) for all
+    dims, the next for one dim, the one after for a tuple of dims."""
     shape = input.shape
     if dim is None:
-        dims = range(input.ndim)
+        dims, overload = range(input.ndim), first_overload
     else:
         dims = normalize_dims(dim, input.ndim)
+        overload = first_overload + (2 if isinstance(dim, (tuple, list)) else 1)
     new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
-    return View.apply(input, shape=new)
+    if overload:
+        return Squeeze.apply(input, shape=new, overload=overload)
+    return Squeeze.apply(input, shape=new)
 
 
 @export
 @dim_alias
 def unsqueeze(input, dim):
+    return Unsqueeze.apply(input, shape=_unsqueezed(input, dim))
+
+
+def _unsqueezed(input, dim):
     dim = _wrap_dim(int(dim), input.ndim + 1)
     shape = tuple(input.shape)
-    return View.apply(input, shape=shape[:dim] + (1,) + shape[dim:])
+    return shape[:dim] + (1,) + shape[dim:]
 
 
 @export
@@ -676,7 +777,9 @@ def unflatten(input, dim, sizes):
 
 @export
 def ravel(input):
-    return reshape(input, -1)
+    """The elements as 1-D: a view of a contiguous copy when need be (PyTorch's
+    ``contiguous().view(-1)``)."""
+    return View.apply(input.contiguous(), shape=(input.numel(),))
 
 
 # ---- in-place metadata ops ------------------------------------------------------------------
@@ -697,22 +800,23 @@ def _become(self, new):
 
 @method
 def squeeze_(self, dim=None):
-    return _become(self, squeeze(self, dim))
+    return _become(self, _squeeze(self, dim, 3))
 
 
 @method
 def unsqueeze_(self, dim):
-    return _become(self, unsqueeze(self, dim))
+    return _become(self, Unsqueeze.apply(self, shape=_unsqueezed(self, dim), overload=1))
 
 
 @method
 def t_(self):
-    return _become(self, t(self))
+    return _become(self, T.apply(self, dims=_t_dims(self), overload=1))
 
 
 @method
 def transpose_(self, dim0, dim1):
-    return _become(self, transpose(self, dim0, dim1))
+    return _become(self, Transpose.apply(self, dims=_swapped(self.ndim, dim0, dim1),
+                                         overload=1))
 
 
 @method(aliases=("swapaxes_", "swapdims_"))
@@ -745,7 +849,7 @@ def expand(self, *args, size=None):
         shape.append(s)
     shape = tuple(shape)
     if shape == self._data.shape:
-        return View.apply(self, shape=shape)
+        return SameShapeExpand.apply(self, shape=shape)
     return Expand.apply(self, shape=shape)
 
 
@@ -786,7 +890,7 @@ def broadcast_tensors(*tensors):
     shape = ()
     for t in tensors:
         shape = _broadcast_pair(shape, tuple(t.shape))
-    return tuple(expand(t, shape) for t in tensors)
+    return tuple(t if t.shape == shape else expand(t, shape) for t in tensors)
 
 
 def _broadcast_pair(a, b):
@@ -814,14 +918,16 @@ def _at_least_1d(x):
 
 
 def _at_least_2d(x):
-    return reshape(x, (1,) * (2 - x.ndim) + tuple(x.shape)) if x.ndim < 2 else x
+    if x.ndim == 0:
+        return reshape(x, 1, 1)
+    return unsqueeze(x, 0) if x.ndim == 1 else x
 
 
 def _at_least_3d(x):
     if x.ndim == 0:
         return reshape(x, 1, 1, 1)
     if x.ndim == 1:
-        return reshape(x, 1, x.shape[0], 1)
+        return unsqueeze(unsqueeze(x, 0), -1)
     return unsqueeze(x, 2) if x.ndim == 2 else x
 
 
@@ -940,7 +1046,7 @@ def split(tensor, split_size_or_sections=None, dim=0, *, split_size=None):
     for s in sizes:
         bounds.append((start, start + s))
         start += s
-    return Split.apply(tensor, dim=dim, pieces=tuple(bounds))
+    return SplitWithSizes.apply(tensor, dim=dim, pieces=tuple(bounds))
 
 
 @export
@@ -963,7 +1069,7 @@ def unbind(input, dim=0):
     if input.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     dim = _dim(dim, input.ndim)
-    return Split.apply(input, dim=dim, pieces=tuple(range(input.shape[dim])))
+    return Unbind.apply(input, dim=dim, pieces=tuple(range(input.shape[dim])))
 
 
 def _sections(indices_or_sections, kwargs):
@@ -993,10 +1099,16 @@ def tensor_split(input, indices_or_sections=None, dim=0, **kwargs):
             raise RuntimeError(f"number of sections must be larger than 0, got {arg}")
         base, extra = divmod(size, arg)
         starts = [i * base + min(i, extra) for i in range(arg + 1)]
-        return Split.apply(input, dim=dim, pieces=tuple(zip(starts[:-1], starts[1:])))
+        return _slices(input, dim, zip(starts[:-1], starts[1:]))
     cuts = [0] + [int(i) for i in arg] + [size]
-    pieces = tuple(slice(a, b).indices(size)[:2] for a, b in zip(cuts[:-1], cuts[1:]))
-    return Split.apply(input, dim=dim, pieces=tuple((a, max(a, b)) for a, b in pieces))
+    pieces = (slice(a, b).indices(size)[:2] for a, b in zip(cuts[:-1], cuts[1:]))
+    return _slices(input, dim, ((a, max(a, b)) for a, b in pieces))
+
+
+def _slices(input, dim, pieces):
+    """One slice per (start, stop) piece: separate views, as PyTorch's tensor_split makes (each
+    may be written in place, unlike the outputs of split)."""
+    return tuple(Slice.apply(input, index=_piece_index(dim, p)) for p in pieces)
 
 
 def _directional_split(op, input, arg, dim, min_dims):
@@ -1056,7 +1168,7 @@ def select(input, dim, index):
     if not -size <= index < size:
         raise IndexError(f"select(): index {index} out of range for tensor of size "
                          f"{_ints(input.shape)} at dimension {dim}")
-    return Slice.apply(input, index=_piece_index(dim, index % size))
+    return Select.apply(input, index=_piece_index(dim, index % size))
 
 
 @method
@@ -1190,14 +1302,7 @@ def rot90(input, k=1, dims=(0, 1)):
     if d0 == d1:
         raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and "
                            f"dim1 = {d1}")
-    k %= 4
-    if k == 1:
-        return transpose(flip(input, d1), d0, d1)
-    if k == 2:
-        return flip(input, d0, d1)
-    if k == 3:
-        return transpose(flip(input, d0), d0, d1)
-    return input.clone()
+    return Rot90.apply(input, k=k % 4, dims=(d0, d1))
 
 
 # ---- strides ---------------------------------------------------------------------------------

@@ -195,6 +195,14 @@ class Copy(Function):
         return (_zeros_like(grad) if ctx.needs_input_grad[0] else None), grad
 
 
+class FillTensor(Copy):
+    """fill_ with a tensor (0-d) value, or a Python scalar PyTorch wraps as one: a Copy of the
+    value broadcast over the tensor, so the value gets a gradient."""
+
+    node_name = "FillBackward3"
+    label = "fill"
+
+
 def _zeros_like(t):
     """The gradient of an overwritten value: zeros (PyTorch passes zeros, not nothing)."""
     return _make(t._device.xp.zeros(t._data.shape, t._data.dtype), t._device)
@@ -216,8 +224,9 @@ def fill_(self, value):
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value.ndim} dimensions.")
-    v = value.item() if isinstance(value, Tensor) else value
-    return inplace(self, lambda old: Fill.apply(old, value=v))
+    if isinstance(value, Tensor):
+        return inplace(self, FillTensor.apply, value)
+    return inplace(self, lambda old: Fill.apply(old, value=value))
 
 
 @method

@@ -12,7 +12,7 @@ import warnings
 from .._tensor import Tensor, _make, _wrap_dim
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
-from ._inplace import inplace, write
+from ._inplace import Copy, FillTensor, inplace, write
 from ._registry import export, method
 from ._util import check_tensor
 
@@ -371,6 +371,77 @@ class IndexPut(Function):
         return grad_a, grad_v
 
 
+# ---- ops PyTorch names on their own that torchlite computes as an Index or an IndexPut ------
+class Gather(Index):
+    """gather, take_along_dim: an index whose key walks ``index`` along one dim."""
+    label = "gather"
+
+
+class IndexSelect(Index):
+    label = "index_select"
+
+
+class MaskedSelect(Index):
+    label = "masked_select"
+
+
+class Take(Index):
+    """take: an index into the flattened tensor."""
+    label = "take"
+
+
+class IndexAdd(IndexPut):
+    label = "index_add"
+
+
+class IndexCopy(IndexPut):
+    label = "index_copy"
+
+
+class MaskedScatter(IndexPut):
+    label = "masked_scatter"
+
+
+class Put(IndexPut):
+    label = "put"
+
+
+class ScatterAdd(IndexPut):
+    label = "scatter_add"
+
+
+class ScatterReduceSum(IndexPut):
+    """scatter_reduce with "sum": an accumulating IndexPut."""
+    node_name = "ScatterReduceBackward0"
+    label = "scatter_reduce"
+
+
+class _FillOverloads(IndexPut):
+    """An IndexPut of a value PyTorch takes either as a Python scalar or as a tensor, in two
+    overloads: the node is named ``names[0]`` for a scalar, ``names[1]`` for a tensor."""
+    names = ()
+
+    @classmethod
+    def forward(cls, ctx, a, v, key, accumulate=False):
+        ctx.node_name = cls.names[isinstance(v, ctx.xp.ndarray)]
+        return IndexPut.forward(ctx, a, v, key, accumulate)
+
+
+class MaskedFill(_FillOverloads):
+    names = ("MaskedFillBackward0", "MaskedFillBackward1")
+    label = "masked_fill"
+
+
+class IndexFill(_FillOverloads):
+    names = ("IndexFillBackward0", "IndexFillBackward1")
+    label = "index_fill"
+
+
+class Scatter(_FillOverloads):
+    names = ("ScatterBackward1", "ScatterBackward0")
+    label = "scatter"
+
+
 _REDUCE_UFUNC = {"sum": "add", "mean": "add", "prod": "multiply", "amax": "maximum",
                  "amin": "minimum"}
 
@@ -507,12 +578,20 @@ def _setitem(self, key, value):
         return
     key = parse_key(self, key)
     value = fit_value(self, key, value)
-    stages = key[0]
+    stages, copies = key
     if not (STATE.enabled and (self._requires_grad or getattr(value, "_requires_grad", False))):
         _write_region(self, stages, value)
         return
-    target = IndexView.apply(self, key=stages[0]) if len(stages) == 2 else self
-    inplace(target, lambda old, v: IndexPut.apply(old, v, key=stages[-1]), value)
+    if copies:  # index_put_, into the view that a key's ints select first
+        target = IndexView.apply(self, key=stages[0]) if len(stages) == 2 else self
+        inplace(target, lambda old, v: IndexPut.apply(old, v, key=stages[-1]), value)
+        return
+    # a basic key: as PyTorch, fill (a scalar, a 0-d tensor) or copy into the view it selects
+    # (the tensor's node is then CopySlices), or into the tensor itself for ``...`` and ``:``
+    whole = all(k is Ellipsis or k == slice(None) for k in stages[0])
+    target = self if whole else IndexView.apply(self, key=stages[0])
+    fill = not isinstance(value, Tensor) or value.ndim == 0
+    inplace(target, FillTensor.apply if fill else Copy.apply, value)
 
 
 def _write_region(self, stages, value):
@@ -559,8 +638,8 @@ def index_select(input, dim, index):
     check_tensor("index_select", input)
     dim, arr = _index_vector("index_select", input, dim, index)
     if input.ndim == 0:
-        return Index.apply(input.reshape(1), key=(arr,)).reshape(())
-    return Index.apply(input, key=_dim_key(dim, arr))
+        return IndexSelect.apply(input.reshape(1), key=(arr,)).reshape(())
+    return IndexSelect.apply(input, key=_dim_key(dim, arr))
 
 
 def _check_source(op, t, dim, arr, source):
@@ -584,14 +663,14 @@ def index_add(input, dim, index, source, *, alpha=1):
     _check_source("index_add", input, dim, arr, source)
     if alpha != 1:
         source = source * alpha
-    return IndexPut.apply(input, source, key=_dim_key(dim, arr), accumulate=True)
+    return IndexAdd.apply(input, source, key=_dim_key(dim, arr), accumulate=True)
 
 
 @export
 def index_copy(input, dim, index, source):
     dim, arr = _index_vector("index_copy", input, dim, index)
     _check_source("index_copy", input, dim, arr, source)
-    return IndexPut.apply(input, source, key=_dim_key(dim, arr))
+    return IndexCopy.apply(input, source, key=_dim_key(dim, arr))
 
 
 @export
@@ -600,7 +679,7 @@ def index_fill(input, dim, index, value):
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value.ndim} dimension(s).")
-    return IndexPut.apply(input, value, key=_dim_key(dim, arr))
+    return IndexFill.apply(input, value, key=_dim_key(dim, arr))
 
 
 @export
@@ -663,7 +742,12 @@ def gather(input, dim, index, *, sparse_grad=False):
     """``out[i][j] = input[index[i][j]][j]`` (for dim 0), PyTorch's gather."""
     check_tensor("gather", input)
     key = _along_dim_index("gather", input, dim, index)
-    return Index.apply(_flat(input), key=key).reshape(index.shape)
+    return _shaped(Gather.apply(_flat(input), key=key), index.shape)
+
+
+def _shaped(t, shape):
+    """``t`` reshaped to ``shape`` where it differs (a 0-d operand taken as 1-D)."""
+    return t if t.shape == shape else t.reshape(shape)
 
 
 def _src_operand(op, self, src, key):
@@ -700,26 +784,29 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     return _scatter(input, dim, index, src, None, True)
 
 
-def _scatter(input, dim, index, src, reduce, include_self):
+def _scatter(input, dim, index, src, reduce, include_self, op="scatter_reduce"):
     key = _along_dim_index("scatter", input, dim, index,
                            src if isinstance(src, Tensor) else None)
     src = _src_operand("scatter", input, src, key)
     a = _flat(input)
-    if reduce in (None, "sum"):
-        if reduce is not None and not include_self:
+    if reduce is None:
+        out = Scatter.apply(a, src, key=key)
+    elif reduce == "sum":
+        if not include_self:
             a = IndexPut.apply(a, 0, key=key)
-        out = IndexPut.apply(a, src, key=key, accumulate=reduce == "sum")
+        out = (ScatterAdd if op == "scatter_add" else ScatterReduceSum).apply(
+            a, src, key=key, accumulate=True)
     else:
         if not isinstance(src, Tensor):
             src = _const(a, a._device.xp.full(key[0].shape, src, dtype=a._data.dtype))
         out = ScatterReduce.apply(a, src, key=key, reduce=reduce, include_self=include_self)
-    return out.reshape(input.shape)
+    return _shaped(out, input.shape)
 
 
 @export
 def scatter_add(input, dim, index, src):
     check_tensor("scatter_add", input)
-    return _scatter(input, dim, index, src, "sum", True)
+    return _scatter(input, dim, index, src, "sum", True, "scatter_add")
 
 
 @export
@@ -775,7 +862,7 @@ def masked_fill(input, mask, value):
         raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value.ndim} dimension(s).")
     input = _broadcast_pair(input, mask) if isinstance(mask, Tensor) else input
-    return IndexPut.apply(input, value, key=(_mask_array("masked_fill", input, mask),))
+    return MaskedFill.apply(input, value, key=(_mask_array("masked_fill", input, mask),))
 
 
 @export
@@ -783,7 +870,7 @@ def masked_select(input, mask):
     """The elements of ``input`` where ``mask`` is True, as a 1-D tensor (both broadcast)."""
     check_tensor("masked_select", input)
     input = _broadcast_pair(input, mask) if isinstance(mask, Tensor) else input
-    return Index.apply(input, key=(_mask_array("masked_select", input, mask),))
+    return MaskedSelect.apply(input, key=(_mask_array("masked_select", input, mask),))
 
 
 @export
@@ -795,7 +882,7 @@ def masked_scatter(input, mask, source):
     n = int(arr.sum())
     if source.numel() < n:
         raise RuntimeError("Number of elements of source < number of ones in mask")
-    return IndexPut.apply(input, source.reshape(-1)[:n], key=(arr,))
+    return MaskedScatter.apply(input, source.reshape(-1)[:n], key=(arr,))
 
 
 def _inplace_masked(fn):
@@ -826,7 +913,7 @@ def take(input, index):
         if bad.any():
             raise IndexError(f"out of range: tried to access index {int(arr[bad].ravel()[0])} "
                              f"on a tensor of {n} elements.")
-    return Index.apply(input.reshape(-1), key=(arr,))
+    return Take.apply(input.reshape(-1), key=(arr,))
 
 
 @export
@@ -863,9 +950,13 @@ def put(input, index, source, accumulate=False):
                            f"elements, but got source.numel() = {source.numel()}, "
                            f"index.numel() = {index.numel()}")
     flat_key = parse_key(input.reshape(-1), (index,), scalar_ints=False)[0][0]
-    out = IndexPut.apply(input.reshape(-1), source.reshape(index.shape), key=flat_key,
-                         accumulate=accumulate)
-    return out.reshape(input.shape)
+    source = source.reshape(index.shape)
+    if input.ndim == 0 or not input.numel():  # no dims to spread the positions over
+        return Put.apply(input.reshape(-1), source, key=flat_key,
+                         accumulate=accumulate).reshape(input.shape)
+    # the flat positions as one index array per dim: the result keeps the input's shape
+    key = input._device.xp.unravel_index(flat_key[0] % input.numel(), input.shape)
+    return Put.apply(input, source, key=tuple(key), accumulate=accumulate)
 
 
 for _fn in (index_add, index_copy, index_fill, index_put, scatter, scatter_add, scatter_reduce,

@@ -519,6 +519,21 @@ def test_argument_errors_match_torch(name, opts, message):
         assert str(info.value) == message
 
 
+FUSED_REFUSALS = [(name, opts) for name in ("SGD", "Adam", "AdamW", "Adagrad")
+                  for opts in ({"fused": True, "differentiable": True},
+                               {"fused": True, "foreach": True})]
+
+
+@pytest.mark.parametrize("name,opts", FUSED_REFUSALS)
+def test_fused_refusals_match_torch(name, opts):
+    messages = []
+    for lib in (torch, torchlite):
+        with pytest.raises(RuntimeError) as info:
+            getattr(lib.optim, name)([lib.zeros(2, requires_grad=True)], lr=0.1, **opts)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+
+
 def _errors(fn):
     try:
         fn()

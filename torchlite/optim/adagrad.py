@@ -1,6 +1,6 @@
 """Adagrad (lr_decay, initial_accumulator_value)."""
-from .optimizer import (Optimizer, _check_lr, _check_nonnegative, _closure_loss, _scalar_state,
-                        _value, _xp, _zeros_like)
+from .optimizer import (Optimizer, _check_fused, _check_lr, _check_nonnegative, _closure_loss,
+                        _scalar_state, _value, _xp, _zeros_like)
 
 __all__ = ["Adagrad", "adagrad"]
 
@@ -24,11 +24,7 @@ class Adagrad(Optimizer):
                     "foreach": foreach, "maximize": maximize, "differentiable": differentiable,
                     "fused": fused}
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        _check_fused(fused, foreach, differentiable)
         for group in self.param_groups:
             for p in group["params"]:
                 self._init_state(self.state[p], p)

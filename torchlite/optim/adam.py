@@ -1,8 +1,8 @@
 """Adam (amsgrad, L2 or decoupled weight decay, maximize)."""
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _check_betas, _check_lr, _check_nonnegative, _closure_loss,
-                        _lerp_, _scalar_state, _to_scalar, _value, _xp,
-                        _zeros_like)
+from .optimizer import (Optimizer, _begin_update, _check_betas, _check_fused, _check_lr,
+                        _check_nonnegative, _closure_loss, _lerp_, _scalar_state, _to_scalar,
+                        _value, _xp, _zeros_like)
 
 __all__ = ["Adam", "adam"]
 
@@ -27,11 +27,7 @@ class Adam(Optimizer):
                     "differentiable": differentiable, "fused": fused,
                     "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        _check_fused(fused, foreach, differentiable)
 
     def _init_state(self, group):
         def init(state, p):
@@ -85,15 +81,9 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps, *, 
     lr, beta1, beta2 = _value(lr), _typed_scalar(beta1), _typed_scalar(beta2)
     for i, param in enumerate(params):
         xp = _xp(param)
-        grad = -grads[i] if maximize else grads[i]
-        exp_avg, exp_avg_sq, step_t = exp_avgs[i], exp_avg_sqs[i], state_steps[i]
-        step_t += 1
-        step = float(step_t)
-        if weight_decay != 0:
-            if decoupled_weight_decay:
-                param *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * param
+        exp_avg, exp_avg_sq = exp_avgs[i], exp_avg_sqs[i]
+        grad, step = _begin_update(param, grads[i], state_steps[i], lr, weight_decay, maximize,
+                                   decoupled_weight_decay)
         scratch = _lerp_(exp_avg, grad, 1 - float(beta1))
         exp_avg_sq *= beta2
         xp.multiply(grad, 1 - beta2, out=scratch)

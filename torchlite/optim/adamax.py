@@ -1,6 +1,6 @@
 """Adamax: Adam with an infinity-norm second moment."""
-from .optimizer import (Optimizer, _check_betas, _check_lr, _check_nonnegative, _closure_loss,
-                        _lerp_, _scalar_state, _value, _xp, _zeros_like)
+from .optimizer import (Optimizer, _begin_update, _check_betas, _check_lr, _check_nonnegative,
+                        _closure_loss, _lerp_, _scalar_state, _value, _xp, _zeros_like)
 
 __all__ = ["Adamax", "adamax"]
 
@@ -48,17 +48,14 @@ def adamax(params, grads, exp_avgs, exp_infs, state_steps, *, eps, beta1, beta2,
     lr = _value(lr)
     for i, param in enumerate(params):
         xp = _xp(param)
-        grad = -grads[i] if maximize else grads[i]
-        exp_avg, exp_inf, step_t = exp_avgs[i], exp_infs[i], state_steps[i]
-        step_t += 1
-        if weight_decay != 0:
-            grad = grad + weight_decay * param
+        exp_avg, exp_inf = exp_avgs[i], exp_infs[i]
+        grad, step = _begin_update(param, grads[i], state_steps[i], lr, weight_decay, maximize)
         _lerp_(exp_avg, grad, 1 - beta1)
         exp_inf *= beta2
         norm = xp.abs(grad)
         norm += eps
         xp.maximum(exp_inf, norm, out=exp_inf)
-        clr = lr / (1 - beta1 ** float(step_t))
+        clr = lr / (1 - beta1 ** step)
         update = exp_avg * -clr
         update /= exp_inf
         param += update

@@ -1,6 +1,6 @@
 """NAdam: Adam with Nesterov momentum (momentum_decay schedule, decoupled weight decay)."""
-from .optimizer import (Optimizer, _check_betas, _check_lr, _check_nonnegative, _closure_loss,
-                        _lerp_, _scalar_state, _value, _xp, _zeros_like)
+from .optimizer import (Optimizer, _begin_update, _check_betas, _check_lr, _check_nonnegative,
+                        _closure_loss, _lerp_, _scalar_state, _value, _xp, _zeros_like)
 
 __all__ = ["NAdam", "nadam"]
 
@@ -59,17 +59,10 @@ def nadam(params, grads, exp_avgs, exp_avg_sqs, mu_products, state_steps, *, bet
     lr = _value(lr)
     for i, param in enumerate(params):
         xp = _xp(param)
-        grad = -grads[i] if maximize else grads[i]
-        exp_avg, exp_avg_sq, mu_product, step_t = (exp_avgs[i], exp_avg_sqs[i],
-                                                   mu_products[i], state_steps[i])
-        step_t += 1
-        step = float(step_t)
+        exp_avg, exp_avg_sq, mu_product = exp_avgs[i], exp_avg_sqs[i], mu_products[i]
+        grad, step = _begin_update(param, grads[i], state_steps[i], lr, weight_decay, maximize,
+                                   decoupled_weight_decay)
         bias_correction2 = 1 - beta2 ** step
-        if weight_decay != 0:
-            if decoupled_weight_decay:
-                param *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * param
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
         mu_product *= mu

@@ -106,6 +106,21 @@ def _lerp_(a, end, weight, scratch=None):
     return diff
 
 
+def _begin_update(param, grad, step_t, lr, weight_decay, maximize, decoupled=False):
+    """The start of an Adam-family update of one parameter (raw arrays, in place): its step
+    counter bumped, the gradient negated under ``maximize``, and weight decay applied, decoupled
+    (the parameter shrinks) or L2 (added to the gradient). Returns (gradient, step)."""
+    if maximize:
+        grad = -grad
+    step_t += 1
+    if weight_decay != 0:
+        if decoupled:
+            param *= 1 - lr * weight_decay
+        else:
+            grad = grad + weight_decay * param
+    return grad, float(step_t)
+
+
 def _closure_loss(closure):
     """The closure's loss, evaluated with gradients enabled (None without a closure)."""
     if closure is None:
@@ -418,6 +433,15 @@ def _check_lr(lr):
         raise ValueError("Tensor lr must be 1-element")
     if not 0.0 <= lr:
         raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def _check_fused(fused, foreach, differentiable):
+    """PyTorch's refusals of ``fused`` with ``differentiable`` or ``foreach``."""
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
 
 def _check_nonnegative(value, what):

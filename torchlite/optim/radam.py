@@ -1,6 +1,6 @@
 """RAdam: Adam with a rectified adaptive learning rate (decoupled weight decay optional)."""
-from .optimizer import (Optimizer, _check_betas, _check_lr, _check_nonnegative, _closure_loss,
-                        _lerp_, _scalar_state, _value, _xp, _zeros_like)
+from .optimizer import (Optimizer, _begin_update, _check_betas, _check_lr, _check_nonnegative,
+                        _closure_loss, _lerp_, _scalar_state, _value, _xp, _zeros_like)
 
 __all__ = ["RAdam", "radam"]
 
@@ -52,15 +52,9 @@ def radam(params, grads, exp_avgs, exp_avg_sqs, state_steps, *, beta1, beta2, lr
     rho_inf = 2 / (1 - beta2) - 1
     for i, param in enumerate(params):
         xp = _xp(param)
-        grad = -grads[i] if maximize else grads[i]
-        exp_avg, exp_avg_sq, step_t = exp_avgs[i], exp_avg_sqs[i], state_steps[i]
-        step_t += 1
-        step = float(step_t)
-        if weight_decay != 0:
-            if decoupled_weight_decay:
-                param *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * param
+        exp_avg, exp_avg_sq = exp_avgs[i], exp_avg_sqs[i]
+        grad, step = _begin_update(param, grads[i], state_steps[i], lr, weight_decay, maximize,
+                                   decoupled_weight_decay)
         _lerp_(exp_avg, grad, 1 - beta1)
         exp_avg_sq *= beta2
         exp_avg_sq += (1 - beta2) * grad * grad

@@ -1,6 +1,7 @@
 """SGD with momentum, dampening, Nesterov momentum, weight decay and maximize."""
 from .._tensor import _make
-from .optimizer import Optimizer, _check_lr, _check_nonnegative, _closure_loss, _value
+from .optimizer import (Optimizer, _check_fused, _check_lr, _check_nonnegative, _closure_loss,
+                        _value)
 
 __all__ = ["SGD", "sgd"]
 
@@ -23,11 +24,7 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        _check_fused(fused, foreach, differentiable)
 
     def step(self, closure=None):
         """One SGD update of every parameter that has a gradient; returns the closure's loss."""

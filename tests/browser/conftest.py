@@ -63,6 +63,10 @@ def lab(tmp_path_factory):
     settings.mkdir(parents=True)   # no news / update toasts over the page
     (settings / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    notebook_settings = run / "settings" / "@jupyterlab" / "notebook-extension"
+    notebook_settings.mkdir(parents=True)   # every cell in the DOM, on screen or not
+    (notebook_settings / "tracker.jupyterlab-settings").write_text(
+        json.dumps({"windowingMode": "none"}))
     python_path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
     env = dict(os.environ, PYTHONPATH=python_path,
                JUPYTERLAB_SETTINGS_DIR=str(run / "settings"),

@@ -39,6 +39,34 @@ def run_all(page, tries=3):
     raise AssertionError(f"Run All Cells did not start the notebook after {tries} clicks")
 
 
+DONE = """() => {
+  const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+  const k = window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel;
+  return k?.status === 'idle' &&
+    ![...panel.querySelectorAll('.jp-InputPrompt')].some((p) => p.textContent.includes('[*]'));
+}"""
+
+
+ERRORS = """() => {
+  const errors = [];
+  for (const cell of window.jupyterapp.shell.currentWidget.content.model.cells) {
+    for (let i = 0; cell.type === 'code' && i < cell.outputs.length; i++) {
+      const out = cell.outputs.get(i).toJSON();
+      if (out.output_type === 'error') errors.push(`${out.ename}: ${out.evalue}`);
+    }
+  }
+  return errors;
+}"""  # the notebook model's error outputs (rendered like stderr, so read from the model)
+
+
+def wait_until_done(page, timeout):
+    """Wait until no cell is queued or running and the kernel is idle; then no cell may have
+    raised."""
+    page.wait_for_function(DONE, timeout=timeout)
+    errors = page.evaluate(ERRORS)
+    assert not errors, f"cells raised: {errors}"
+
+
 def notebook_cells(page):
     """The cells of the notebook shown."""
     return page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")

@@ -371,12 +371,28 @@ class IndexPut(Function):
         return grad_a, grad_v
 
 
+class SelectAlongDim(Index):
+    """``a`` at ``index`` along ``dim`` (an ``Index`` with an along-dim key), reshaped to
+    ``shape``: gather and the values of every value-selecting op (max, sort, ...), its graph
+    node named ``node`` (PyTorch's "GatherBackward0", "MaxBackward0", ...). A 0-d ``a`` acts
+    as shape (1,)."""
+
+    label = "take_along_dim(a, index)"
+    backward_rule = "grad_a = zeros(a.shape) with grad added at index along dim"
+
+    @staticmethod
+    def forward(ctx, a, index=None, dim=0, shape=None, node=None):
+        ctx.node_name, ctx.index_shape, ctx.a_shape = node, index.shape, a.shape
+        key = along_dim_key(ctx.xp, index, dim)
+        return Index.forward(ctx, a.reshape(a.shape or (1,)), key).reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.reshape(ctx.index_shape)
+        return IndexScatter.apply(grad, shape=ctx.in_shape, key=ctx.key).reshape(ctx.a_shape)
+
+
 # ---- ops PyTorch names on their own that torchlite computes as an Index or an IndexPut ------
-class Gather(Index):
-    """gather, take_along_dim: an index whose key walks ``index`` along one dim."""
-    label = "gather"
-
-
 class IndexSelect(Index):
     label = "index_select"
 
@@ -709,7 +725,8 @@ def _inplace_variant(fn, name):
 
 
 def _along_dim_index(op, t, dim, index, src=None):
-    """Check ``index`` for gather/scatter along ``dim`` of ``t``: (dim, key)."""
+    """Check ``index`` for gather/scatter along ``dim`` of ``t``: (dim, the index array, at
+    least 1-D)."""
     check_tensor(op, index, 3, "index")
     dim = _wrap_dim(dim, t.ndim)
     if str(index._data.dtype) not in ("int64", "int32"):
@@ -729,7 +746,7 @@ def _along_dim_index(op, t, dim, index, src=None):
                                f"size than src {_fmt(tuple(src.shape))}")
     arr = index._data.reshape(ishape)
     _check_bounds(arr, tshape[dim], dim, RuntimeError, negative=False)
-    return along_dim_key(t._device.xp, arr, dim)
+    return dim, arr
 
 
 def _flat(t):
@@ -741,8 +758,9 @@ def _flat(t):
 def gather(input, dim, index, *, sparse_grad=False):
     """``out[i][j] = input[index[i][j]][j]`` (for dim 0), PyTorch's gather."""
     check_tensor("gather", input)
-    key = _along_dim_index("gather", input, dim, index)
-    return _shaped(Gather.apply(_flat(input), key=key), index.shape)
+    dim, arr = _along_dim_index("gather", input, dim, index)
+    return SelectAlongDim.apply(input, index=arr, dim=dim, shape=tuple(index.shape),
+                                node="GatherBackward0")
 
 
 def _shaped(t, shape):
@@ -785,8 +803,9 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
 
 
 def _scatter(input, dim, index, src, reduce, include_self, op="scatter_reduce"):
-    key = _along_dim_index("scatter", input, dim, index,
-                           src if isinstance(src, Tensor) else None)
+    dim, arr = _along_dim_index("scatter", input, dim, index,
+                                src if isinstance(src, Tensor) else None)
+    key = along_dim_key(input._device.xp, arr, dim)
     src = _src_operand("scatter", input, src, key)
     a = _flat(input)
     if reduce is None:

@@ -13,7 +13,7 @@ from .._tensor import Tensor, _make, _wrap_dim
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
 from ._registry import EXPORTS, export, method
-from .indexing import Index, IndexScatter, along_dim_key
+from .indexing import SelectAlongDim
 from ._return_types import return_type, values_indices
 from ._util import check_tensor, keepdim_shape, normalize_dims
 
@@ -113,12 +113,13 @@ class Mean(Function):
     raw = True
     label = "mean(a)"
     backward_rule = "grad_a = expand(grad, a.shape) / n"
+    dim_node_name = "MeanBackward1"  # PyTorch's overload with a dim
 
     @staticmethod
     def forward(ctx, a, dim=None, keepdim=False, dtype=None):
         ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dim, keepdim
         if dim is not None:
-            ctx.node_name = "MeanBackward1"
+            ctx.node_name = ctx.dim_node_name
         out = ctx.xp.mean(a, axis=dim, keepdims=keepdim, dtype=dtype)
         ctx.count = _count(a.shape, dim)
         return out.astype(a.dtype if dtype is None else dtype, copy=False)
@@ -192,15 +193,28 @@ class Amin(_Extremum):
 
 
 class Max(Amax):
+    node_name = "MaxBackward1"  # PyTorch's overload over all elements (with a dim: 0)
     label = "max(a)"
     backward_rule = "grad_a = (a == max(a)) * grad / count(a == max(a))"
     nan_mask = True
 
 
 class Min(Amin):
+    node_name = "MinBackward1"
     label = "min(a)"
     backward_rule = "grad_a = (a == min(a)) * grad / count(a == min(a))"
     nan_mask = True
+
+
+# ---- the outputs of PyTorch's two-output reductions: one node there, named for the pair ----
+class AminmaxMin(Amin):
+    node_name = "AminmaxBackward0"
+    label = "aminmax(a).min"
+
+
+class AminmaxMax(Amax):
+    node_name = "AminmaxBackward0"
+    label = "aminmax(a).max"
 
 
 class Nansum(_WeightedReduction):
@@ -273,6 +287,8 @@ class Prod(Function):
     def forward(ctx, a, dim=None, keepdim=False, dtype=None):
         xp = ctx.xp
         ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dim, keepdim
+        if dim is not None:
+            ctx.node_name = "ProdBackward1"
         out = xp.prod(a, axis=dim, keepdims=keepdim, dtype=_int_to_int64(a, dtype))
         out = xp.asarray(out)
         ctx.save_for_backward(a, out)
@@ -375,6 +391,26 @@ class Std(Function):
         return grad * _centered_over_dof(ctx, a)
 
 
+class VarMeanVar(Var):
+    node_name = "VarMeanBackward0"
+    label = "var_mean(a).var"
+
+
+class VarMeanMean(Mean):
+    node_name = dim_node_name = "VarMeanBackward0"
+    label = "var_mean(a).mean"
+
+
+class StdMeanStd(Std):
+    node_name = "StdMeanBackward0"
+    label = "std_mean(a).std"
+
+
+class StdMeanMean(Mean):
+    node_name = dim_node_name = "StdMeanBackward0"
+    label = "std_mean(a).mean"
+
+
 # ---- cumulative ops ------------------------------------------------------------------------
 def _cumulative(xp, fn, a, dim, reverse, **kw):
     """``fn`` (a NumPy cumulative op) along ``dim``, optionally from the end; 0-d safe."""
@@ -468,26 +504,6 @@ def _cumprod_backward_exact(ctx, a, grad):
     return Sum.apply(terms * upper, dim=(dim + 1,))
 
 
-class SelectAlongDim(Index):
-    """``a`` at ``index`` along ``dim`` (indexing's ``Index`` with an along-dim key), reshaped
-    to ``shape``: the values of every value-selecting op, its graph node named ``node``
-    (PyTorch's "MaxBackward0", ...). A 0-d ``a`` acts as shape (1,)."""
-
-    label = "take_along_dim(a, index)"
-    backward_rule = "grad_a = zeros(a.shape) with grad added at index along dim"
-
-    @staticmethod
-    def forward(ctx, a, index=None, dim=0, shape=None, node=None):
-        ctx.node_name, ctx.index_shape, ctx.a_shape = node, index.shape, a.shape
-        key = along_dim_key(ctx.xp, index, dim)
-        return Index.forward(ctx, a.reshape(a.shape or (1,)), key).reshape(shape)
-
-    @staticmethod
-    def backward(ctx, grad):
-        grad = grad.reshape(ctx.index_shape)
-        return IndexScatter.apply(grad, shape=ctx.in_shape, key=ctx.key).reshape(ctx.a_shape)
-
-
 # ---- index pickers for value-selecting ops (xp, array, dim) -> int64 indices, keepdims ------
 def _pick_argmax(xp, a, dim):
     return xp.argmax(a, axis=dim, keepdims=True)
@@ -550,9 +566,10 @@ def _cumulative_indices(xp, a, values, dim):
     return _accumulate(xp, xp.maximum, xp.where(new, pos, 0), dim)
 
 
-def _value_select(name, input, dim, keepdim, pick):
+def _value_select(name, input, dim, keepdim, pick, overload=0):
     """``torch.return_types.<name>(values, indices)`` of a reduction over one dim; ``pick``
-    gives the indices, the values are taken there (so gradients flow to those indices)."""
+    gives the indices, the values are taken there (so gradients flow to those indices).
+    ``overload``: PyTorch's number for the op's variant with a dim (its node's suffix)."""
     check_tensor(name, input)
     d = _one_dim(name, input, dim)
     data = input._data.reshape(input.shape or (1,))
@@ -561,7 +578,7 @@ def _value_select(name, input, dim, keepdim, pick):
     index = pick(input._device.xp, data, d)
     shape = (input.shape if input.ndim == 0 else index.shape if keepdim
              else _reduced_shape(data.shape, (d,)))
-    node = name.capitalize() + "Backward0"
+    node = f"{name.capitalize()}Backward{overload}"
     index = index.astype("int64", copy=False)
     values = SelectAlongDim.apply(input, index=index, dim=d, shape=shape, node=node)
     return values_indices(name, values, _make(index.reshape(shape), input._device))
@@ -759,8 +776,8 @@ def aminmax(input, *, dim=None, keepdim=False):
     if input.numel() == 0 and (dims is None or input.shape[dims[0]] == 0):
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
                            "operation has no identity.")
-    return _AMINMAX(Amin.apply(input, dim=dims, keepdim=keepdim),
-                    Amax.apply(input, dim=dims, keepdim=keepdim))
+    return _AMINMAX(AminmaxMin.apply(input, dim=dims, keepdim=keepdim),
+                    AminmaxMax.apply(input, dim=dims, keepdim=keepdim))
 
 
 def _arg_extremum(name, cls, input, dim, keepdim):
@@ -820,24 +837,26 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return _moment("std", Std, input, dim, unbiased, keepdim, correction)
 
 
-def _moment_mean(name, cls, input, dim, unbiased, keepdim, correction):
-    spread = _moment(name, cls, input, dim, unbiased, keepdim, correction)
+def _moment_mean(name, spread_cls, mean_cls, input, dim, unbiased, keepdim, correction):
+    spread = _moment(name, spread_cls, input, dim, unbiased, keepdim, correction)
     dim = None if isinstance(dim, builtins.bool) else dim
-    return spread, mean(input, dim, keepdim)
+    return spread, mean_cls.apply(input, dim=_dims(input, dim), keepdim=keepdim)
 
 
 @export(method=False)
 @_numpy_names
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(var, mean) in one call, as a plain tuple."""
-    return _moment_mean("var_mean", Var, input, dim, unbiased, keepdim, correction)
+    return _moment_mean("var_mean", VarMeanVar, VarMeanMean, input, dim, unbiased, keepdim,
+                        correction)
 
 
 @export(method=False)
 @_numpy_names
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std, mean) in one call, as a plain tuple."""
-    return _moment_mean("std_mean", Std, input, dim, unbiased, keepdim, correction)
+    return _moment_mean("std_mean", StdMeanStd, StdMeanMean, input, dim, unbiased, keepdim,
+                        correction)
 
 
 @export
@@ -905,7 +924,7 @@ def median(input, dim=None, keepdim=False):
     if dim is None:
         check_tensor("median", input)
         return Median.apply(input)
-    return _value_select("median", input, dim, keepdim, _median_picker(False))
+    return _value_select("median", input, dim, keepdim, _median_picker(False), 1)
 
 
 @export
@@ -915,7 +934,7 @@ def nanmedian(input, dim=None, keepdim=False):
     if dim is None:
         check_tensor("nanmedian", input)
         return Nanmedian.apply(input)
-    return _value_select("nanmedian", input, dim, keepdim, _median_picker(True))
+    return _value_select("nanmedian", input, dim, keepdim, _median_picker(True), 1)
 
 
 @export

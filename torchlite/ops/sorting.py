@@ -2,7 +2,8 @@
 histograms, searchsorted, meshgrid and index generators.
 
 Index outputs come from non-differentiable primitives; differentiable values are gathered from
-the input with those indices (``take_along``), so their gradient is indexing's scatter.
+the input with those indices (``take_along``, one node named as PyTorch names the op), so their
+gradient is indexing's scatter.
 """
 import warnings
 
@@ -12,7 +13,9 @@ from ..autograd.function import Function
 from ._registry import export, function
 from ._return_types import return_type, values_indices
 from ._util import check_tensor
-from .indexing import Index, IndexPut, along_dim_key
+from .indexing import Index
+from .reduction import SelectAlongDim
+from .shape import stack
 
 # ---- sort / topk / kthvalue --------------------------------------------------------------------
 
@@ -41,11 +44,12 @@ class ArgSort(Function):
         return idx.astype("int64", copy=False)
 
 
-def take_along(input, indices, dim):
-    """``input`` gathered at ``indices`` along ``dim`` (trusted indices; differentiable)."""
-    if input.ndim == 0:
-        return Index.apply(input.reshape(1), key=(indices._data.reshape(1),)).reshape(())
-    return Index.apply(input, key=along_dim_key(input._device.xp, indices._data, dim))
+def take_along(input, indices, dim, node, shape=None):
+    """``input`` gathered at ``indices`` along ``dim`` (trusted indices; differentiable),
+    shaped ``shape`` (default: the indices'), its graph node named ``node``."""
+    index = indices._data.reshape(indices.shape or (1,))
+    return SelectAlongDim.apply(input, index=index, dim=dim, node=node,
+                                shape=tuple(indices.shape) if shape is None else shape)
 
 
 def _argsort(input, dim, descending, k=None):
@@ -60,7 +64,7 @@ def sort(input, dim=-1, descending=False, stable=False):
     check_tensor("sort", input)
     dim = _wrap_dim(dim, input.ndim)
     idx = _argsort(input, dim, descending)
-    return values_indices("sort", take_along(input, idx, dim), idx)
+    return values_indices("sort", take_along(input, idx, dim, "SortBackward0"), idx)
 
 
 @export
@@ -84,7 +88,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")
     idx = _argsort(input, dim, largest, k=k)
-    return values_indices("topk", take_along(input, idx, dim), idx)
+    return values_indices("topk", take_along(input, idx, dim, "TopkBackward0"), idx)
 
 
 @export
@@ -96,14 +100,14 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
     if input.ndim == 0:
-        return values_indices("kthvalue", input * 1, _argsort(input, 0, False))
+        idx = _argsort(input, 0, False)
+        return values_indices("kthvalue", take_along(input, idx, 0, "KthvalueBackward0"), idx)
     idx = ArgSort.apply(input, dim=dim)
     idx = Index.apply(idx, key=(slice(None),) * dim + (slice(k - 1, k), Ellipsis))
-    values = take_along(input, idx, dim)
-    if not keepdim:
-        shape = tuple(s for i, s in enumerate(input.shape) if i != dim)
-        values, idx = values.reshape(shape), idx.reshape(shape)
-    return values_indices("kthvalue", values, idx)
+    shape = tuple(idx.shape) if keepdim else tuple(s for i, s in enumerate(input.shape)
+                                                   if i != dim)
+    values = take_along(input, idx, dim, "KthvalueBackward0", shape)
+    return values_indices("kthvalue", values, idx if keepdim else idx.reshape(shape))
 
 
 # ---- nonzero / unique --------------------------------------------------------------------------
@@ -390,13 +394,7 @@ def cartesian_prod(*tensors):
     """Rows of all combinations of the elements of 1-D tensors (one column per tensor)."""
     if len(tensors) == 1:
         return tensors[0]
-    grids = meshgrid(*tensors, indexing="ij")
-    n = grids[0].numel()
-    from .._creation import zeros
-    out = zeros(n, len(grids), dtype=tensors[0].dtype, device=tensors[0].device)
-    for i, g in enumerate(grids):
-        out = IndexPut.apply(out, g.reshape(-1), key=(slice(None), i, Ellipsis))
-    return out
+    return stack([g.reshape(-1) for g in meshgrid(*tensors, indexing="ij")], dim=1)
 
 
 def _index_generator(name):

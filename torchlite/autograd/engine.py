@@ -3,7 +3,13 @@
 Backward rules return gradients in the broadcast output's shape; the engine reduces them to each
 input's shape and dtype, once, for all ops. Saved tensors are released after a node runs unless
 ``retain_graph``; graph metadata (names, shapes) stays for the debugger.
+
+A first-order pass (no ``create_graph``, no recorder listening, no anomaly mode) passes raw
+arrays between nodes and runs the rules of ``array_backward`` Functions on them directly; the
+other rules, hooks, captured and accumulated gradients see Tensors wrapping those arrays.
 """
+import numpy as np
+
 from .. import _dtype
 from .._tensor import Tensor, _make
 from . import function as F
@@ -148,68 +154,83 @@ def _run(edges, root_grads, retain_graph, create_graph, captures):
         needed = _needed({n for n, _ in capture_at}, parents)
     results = [None] * (len(captures) if captures is not None else 0)
     claimed = {id(g._data) for g in root_grads}  # arrays already owned by someone
+    anomaly = F._ANOMALY
+    # buffers hold raw arrays in a first-order pass with nothing watching, else Tensors
+    arrays = not create_graph and not F.OP_LISTENERS and not anomaly["enabled"]
     buffers = {}
     for (node, nr), g in zip(edges, root_grads):
-        _add_to_buffer(buffers, node, nr, g)
+        _add_to_buffer(buffers, node, nr, g._data if arrays else g)
     ready = [n for n in buffers if deps.get(n, 0) == 0]
-    anomaly = F._ANOMALY
-    prev_mode, prev_phase = STATE.enabled, F.ENGINE_STATE["phase"]
+    array_mode = F.ARRAY_MODE
+    prev_mode, prev_phase, prev_arrays = STATE.enabled, F.ENGINE_STATE["phase"], array_mode.on
     STATE.enabled = bool(create_graph)
     F.ENGINE_STATE["phase"] = "backward"
+    array_mode.on = arrays
     try:
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None)
             if isinstance(node, Tensor):  # a leaf: its hooks, then capture or accumulate
                 if grads is not None and grads[0] is not None:
+                    g = _make(grads[0], node._device) if arrays else grads[0]
                     if node._hooks:
-                        grads = _pre_hooks(node, grads)
+                        g = _pre_hooks(node, [g])[0]
                     if captures is None:
-                        _accumulate(node, grads[0], create_graph, claimed)
+                        _accumulate(node, g, create_graph, claimed)
                     else:
                         for i in capture_at.get((node, 0), ()):
-                            results[i] = grads[0]
+                            results[i] = g
                 continue
             if grads is not None:
                 if node._has_hooks:
-                    grads = _pre_hooks(node, grads)
+                    grads = _array_pre_hooks(node, grads) if arrays else _pre_hooks(node, grads)
                 if capture_at:
                     for j, g in enumerate(grads):
                         for i in capture_at.get((node, j), ()):
-                            results[i] = g
+                            results[i] = _make(g, node.device) if arrays and g is not None \
+                                else g
             if needed is not None and node not in needed:
                 continue
             if grads is None:
                 in_grads = None
-            elif len(grads) == 1 and not node._has_hooks and not anomaly["enabled"]:
+            elif len(grads) == 1 and not node._has_hooks and not anomaly["enabled"] and (
+                    not arrays or node.array_backward and grads[0].dtype is not _BFLOAT16):
                 in_grads = type(node).backward(node, grads[0])  # the common case, inline
                 if type(in_grads) is not tuple:
                     in_grads = (in_grads,)
                 if len(in_grads) != len(node._edges):
                     in_grads = _fix_count(node, in_grads)
+            elif arrays:
+                in_grads = _backward_on_tensors(node, grads)
             else:
                 in_grads = _call_backward(node, grads)
             if not retain_graph:
                 node._released = True
-                node.__dict__.pop("_saved", None)
+                node._saved = None
             for k, e in enumerate(node._edges):
                 if e is None:
                     continue
                 nxt = e[0]
                 g = in_grads[k] if in_grads is not None else None
                 if g is not None:
-                    if g.__class__ is not Tensor and not isinstance(g, Tensor):
-                        _bad_grad(node, k, g)
-                    data = g._data
-                    if data.shape != e[2] or data.dtype != e[3]:
-                        g = _fit(g, e, node, k)
+                    if arrays:
+                        if g.__class__ is not _NDARRAY:
+                            g = _grad_array(node, k, g)
+                        if g.shape != e[2] or g.dtype != e[3]:
+                            g = _fit(_make(g, node.device), e, node, k)._data
+                    else:
+                        if g.__class__ is not Tensor and not isinstance(g, Tensor):
+                            _bad_grad(node, k, g)
+                        data = g._data
+                        if data.shape != e[2] or data.dtype != e[3]:
+                            g = _fit(g, e, node, k)
                     buf = buffers.get(nxt)
                     if buf is None:
                         buf = buffers[nxt] = [None] * getattr(nxt, "num_outputs", 1)
                     nr = e[1]
                     if buf[nr] is None:
                         buf[nr] = g
-                    elif create_graph:
+                    elif arrays or create_graph:
                         buf[nr] = buf[nr] + g
                     else:  # plain sum of arrays: no graph to record, no op to dispatch
                         buf[nr] = _make(g._device.xp.add(buf[nr]._data, g._data), g._device)
@@ -219,7 +240,45 @@ def _run(edges, root_grads, retain_graph, create_graph, captures):
     finally:
         STATE.enabled = prev_mode
         F.ENGINE_STATE["phase"] = prev_phase
+        array_mode.on = prev_arrays
     return results
+
+
+_NDARRAY = np.ndarray  # the class check of the common case; other array types take _grad_array
+_BFLOAT16 = _dtype.bfloat16.np  # NumPy widens bfloat16 with Python floats: rules see Tensors
+
+
+def _grad_array(node, k, g):
+    """A gradient returned by a rule run on arrays, as an array of the node's device."""
+    if isinstance(g, Tensor):
+        return g._data
+    xp = node.xp
+    if isinstance(g, xp.ndarray):
+        return g
+    if hasattr(g, "dtype") and hasattr(g, "shape"):  # a NumPy scalar, from 0-d operands
+        return xp.asarray(g)
+    _bad_grad(node, k, g)
+
+
+def _array_pre_hooks(node, grads):
+    """A node's hooks in an array pass: they see (and may replace) Tensors."""
+    device = node.device
+    wrapped = _pre_hooks(node, [None if g is None else _make(g, device) for g in grads])
+    return [None if g is None else g._data for g in wrapped]
+
+
+def _backward_on_tensors(node, grads):
+    """In an array pass, a rule written for Tensors only (or a node with hooks, several
+    outputs, bfloat16 gradients): run on Tensors wrapping the arrays, under no_grad."""
+    device = node.device
+    array_mode = F.ARRAY_MODE
+    array_mode.on = False
+    try:
+        out = _call_backward(node, [None if g is None else _make(g, device) for g in grads])
+    finally:
+        array_mode.on = True
+    return tuple([g if g is None else g._data if isinstance(g, Tensor) else _bad_grad(node, k, g)
+                  for k, g in enumerate(out)])
 
 
 _HOOK_KEYS = frozenset(("_pre_hooks", "_node_pre_hooks", "_retained", "_hooks"))

@@ -10,6 +10,7 @@ builds the node, stamps versions and tells the op listeners (the graph recorder)
 """
 import functools
 import re
+import threading
 import traceback
 import weakref
 
@@ -107,6 +108,12 @@ class _SavedOutput:
     def __init__(self, index, out):
         self.index, self.data, self.vc, self.version = index, out._data, out._vc, out._vc[0]
 
+    def tensor(self, node):
+        """The output again, as a Tensor of ``node`` sharing its version counter."""
+        t = _make(self.data, node.device, True, node, self.index)
+        t._vc = self.vc
+        return t
+
 
 class Function(Node):
     """Base of every differentiable operation (see the module docstring)."""
@@ -119,7 +126,16 @@ class Function(Node):
     promote = None           # None | "promote" (common dtype) | "float" (promote, then >= float)
     label = None             # short display text, e.g. "a * b"
     backward_rule = ""       # the gradient formula as text, for the debugger and teaching
+    # True where backward is written with operations NumPy / CuPy arrays share with Tensors
+    # (operators, ``ctx.xp``): a first-order backward (no create_graph, nothing recording)
+    # then runs it on raw arrays, skipping the Tensor dispatch of every backward op.
+    array_backward = False
     _materialize_grads = True
+    # per-node state, unset until an op sets it (class defaults keep ``apply`` to plain reads)
+    _to_save = None
+    _saved = None
+    _non_diff = None
+    _needs_input_grad = None
 
     # ---- ctx API used inside forward / backward -------------------------------------------
     def save_for_backward(self, *items):
@@ -153,11 +169,13 @@ class Function(Node):
     def apply(cls, *args, **params):
         if not cls.raw:
             return _apply_tensor_function(cls, args, params)
+        grad = cls.differentiable and STATE.enabled
         arrays = []
-        device = None
+        edges = []  # built while reading the inputs: one pass over args
+        device = npd = None
         requires = False
-        npd = None
-        uniform = True
+        uniform = True   # all tensor inputs have one dtype
+        others = False   # some input is neither a Tensor nor None (a scalar, a setting)
         for a in args:
             if isinstance(a, Tensor):
                 arr = a._data
@@ -169,26 +187,34 @@ class Function(Node):
                         device = _MIXED
                     if arr.dtype is not npd:
                         uniform = False
-                if a._requires_grad:
-                    requires = True
                 arrays.append(arr)
+                if a._requires_grad and grad:
+                    requires = True
+                    if a._base is not None and a._view_version != a._vc[0]:
+                        refresh_view(a)
+                    fn = a._grad_fn
+                    # a leaf is its own sink; next_functions shows its AccumulateGrad
+                    edges.append((a, 0, arr.shape, arr.dtype) if fn is None else
+                                 (fn, a._output_nr, arr.shape, arr.dtype))
+                    continue
             else:
                 if a is not None:
-                    uniform = False
+                    others = True
                 arrays.append(a)
+            edges.append(None)
         if device is None or device is _MIXED:
             device = _resolve_devices(cls, args, arrays)
-        if cls.promote is not None and not (uniform and (npd.kind in "fcV"
-                                                         or cls.promote == "promote")):
-            _promote(cls, args, arrays)
-        ctx = cls.__new__(cls)
+        if cls.promote is not None and (others or not uniform or not (
+                npd.kind in "fcV" or cls.promote == "promote")):
+            _promote(cls, args, arrays, npd if uniform else None)
+        ctx = _new(cls)
         xp = ctx.xp = device._xp or device.xp
         ctx.device = device
-        grad = requires and cls.differentiable and STATE.enabled
-        if grad:
-            ctx._args = args  # lets forward read needs_input_grad; dropped by _build_node
+        ctx._to_save = ctx._non_diff = None  # on the instance: read faster than class defaults
+        if requires:
+            ctx._edges = edges  # before forward: needs_input_grad reads it
         try:
-            out = cls.forward(ctx, *arrays, **params)
+            out = cls.forward(ctx, *arrays, **params) if params else cls.forward(ctx, *arrays)
         except ValueError as e:
             raise _shape_error(cls, args, e) from None
         if cls.changes_device:
@@ -198,18 +224,26 @@ class Function(Node):
             raw = out
             if out.__class__ is not xp.ndarray:
                 out = xp.asarray(out)
-            outputs = t = _new_tensor(Tensor)
+            outputs = t = _new(Tensor)  # as _make does, inline
             t._data = out
             t._device = device
             t._vc = [0]
-            if grad and out.dtype.kind in "fcV" and "_non_diff" not in ctx.__dict__:
+            t._output_nr = 0
+            t._base = None
+            if requires and out.dtype.kind in "fcV" and ctx._non_diff is None:
                 t._requires_grad = True
                 t._grad_fn = ctx
-                _build_node(ctx, args, arrays, (t,), (raw,))
+                if ctx._to_save is not None or _ANOMALY["enabled"]:
+                    _finish_node(ctx, args, arrays, (t,), (raw,))
+            else:
+                t._requires_grad = False
+                t._grad_fn = None
+                if requires:
+                    del ctx._edges
         else:
-            outputs = tuple(_wrap(ctx, o, device, grad, i) for i, o in enumerate(out))
-            if grad:
-                _build_node(ctx, args, arrays, outputs, out)
+            outputs = tuple([_wrap(ctx, o, device, requires, i) for i, o in enumerate(out)])
+            if requires:
+                _finish_node(ctx, args, arrays, outputs, out)
                 ctx.num_outputs = len(outputs)
                 ctx._out_meta = [(o._data.shape, o._data.dtype) for o in outputs]
         if cls.is_view:
@@ -225,17 +259,14 @@ class Function(Node):
 
     @property
     def needs_input_grad(self):
-        d = self.__dict__
-        given = d.get("_needs_input_grad")
+        given = self._needs_input_grad
         if given is not None:
             return given
-        if "_edges" in d:
-            return tuple([e is not None for e in self._edges])
-        return tuple([isinstance(a, Tensor) and a._requires_grad for a in d.get("_args", ())])
+        return tuple([e is not None for e in self._edges])
 
     # ---- what the engine calls ------------------------------------------------------------
     def _unpack_saved(self):
-        saved = self.__dict__.get("_saved")
+        saved = self._saved
         if saved is None:
             if self._released:
                 raise RuntimeError(
@@ -246,30 +277,35 @@ class Function(Node):
                     "through the graph a second time or if you need to access saved tensors "
                     "after calling backward.")
             return ()
+        arrays = ARRAY_MODE.on and type(self).array_backward
         out = []
         for s in saved:
-            if type(s) is tuple:  # (input tensor, its version when saved)
-                t, version = s
+            if type(s) is tuple:  # (input tensor, its version when saved, the array forward saw)
+                t, version, arr = s
                 if t._vc[0] != version:  # named by its grad_fn now, the in-place op's
                     _raise_modified(t._data, t._vc[0], version, t._grad_fn, t._output_nr)
-                out.append(t)
+                out.append(arr if arrays else t)
+            elif type(s) is _SavedOutput:
+                if s.vc[0] != s.version:
+                    _raise_modified(s.data, s.vc[0], s.version, self, s.index)
+                out.append(s.data if arrays else s.tensor(self))
             else:
-                out.append(_unpack(self, s))
+                out.append(s)
         return tuple(out)
 
     def _release(self):
         self._released = True
-        self.__dict__.pop("_saved", None)
+        self._saved = None
 
 
-def _unpack(node, s):
-    if type(s) is _SavedOutput:
-        if s.vc[0] != s.version:
-            _raise_modified(s.data, s.vc[0], s.version, node, s.index)
-        t = _make(s.data, node.device, True, node, s.index)
-        t._vc = s.vc
-        return t
-    return s
+class _ArrayMode(threading.local):
+    """Set by the engine while it runs first-order backward rules on raw arrays: then
+    ``saved_tensors`` of an ``array_backward`` node gives the arrays forward saw."""
+
+    on = False
+
+
+ARRAY_MODE = _ArrayMode()
 
 
 def _raise_modified(data, now, expected, producer, output_nr):
@@ -292,7 +328,7 @@ def _raise_modified(data, now, expected, producer, output_nr):
         f"{now}; expected version {expected} instead. {hint}")
 
 
-_new_tensor = object.__new__
+_new = object.__new__
 _MIXED = object()  # marker: inputs on more than one device
 
 
@@ -300,14 +336,15 @@ def _wrap(ctx, arr, device, grad, index):
     if arr.__class__ is not ctx.xp.ndarray:
         arr = ctx.xp.asarray(arr)
     if grad and arr.dtype.kind in "fcV":
-        non_diff = ctx.__dict__.get("_non_diff")
+        non_diff = ctx._non_diff
         if non_diff is None or not any(arr is n for n in non_diff):
             return _make(arr, device, True, ctx, index)
     return _make(arr, device, False, None, 0)
 
 
-def _build_node(ctx, args, arrays, outs, raw):
-    """Record the graph edges (input node, output index, shape, dtype) and what was saved."""
+def _edges_of(args):
+    """The graph edges of a node's inputs: (input node, output index, shape, dtype) for each
+    input that requires grad (a leaf is its own sink), None for the others."""
     edges = []
     for a in args:
         if isinstance(a, Tensor) and a._requires_grad:
@@ -315,21 +352,25 @@ def _build_node(ctx, args, arrays, outs, raw):
                 refresh_view(a)
             fn = a._grad_fn
             data = a._data
-            if fn is None:  # a leaf is its own sink; next_functions shows its AccumulateGrad
-                edges.append((a, 0, data.shape, data.dtype))
-            else:
-                edges.append((fn, a._output_nr, data.shape, data.dtype))
+            edges.append((a, 0, data.shape, data.dtype) if fn is None else
+                         (fn, a._output_nr, data.shape, data.dtype))
         else:
             edges.append(None)
-    ctx._edges = edges
-    ctx.__dict__.pop("_args", None)
-    to_save = ctx.__dict__.pop("_to_save", None)
-    if to_save:
+    return edges
+
+
+def _finish_node(ctx, args, arrays, outs, raw):
+    """Stamp what forward saved (see _saved_record) and, under anomaly detection, the stack."""
+    to_save = ctx._to_save
+    if to_save is not None:
+        ctx._to_save = None
+        n = len(arrays)
         saved = []
         for s in to_save:
-            for a, arr in zip(args, arrays):  # the common case: an input
-                if arr is s:
-                    saved.append((a, a._vc[0]) if isinstance(a, Tensor) else s)
+            for i in range(n):  # the common case: an input
+                if arrays[i] is s:
+                    a = args[i]
+                    saved.append((a, a._vc[0], s) if isinstance(a, Tensor) else s)
                     break
             else:
                 saved.append(_saved_record(s, outs, raw, ctx.xp.ndarray))
@@ -341,14 +382,16 @@ def _build_node(ctx, args, arrays, outs, raw):
 def _saved_record(s, outs, raw, ndarray):
     """A saved item that is not an input: outputs become _SavedOutput (no reference cycle),
     Tensors are version-stamped, other arrays become constant Tensors, the rest is kept."""
+    if s is None:
+        return s
     if isinstance(s, Tensor):
-        return (s, s._vc[0])
+        return (s, s._vc[0], s._data)
     for i, o in enumerate(outs):
         if o._data is s or (i < len(raw) and raw[i] is s):
             return _SavedOutput(i, o)
     if not isinstance(s, ndarray):
         return s
-    return (_make(s, outs[0]._device), 0)
+    return (_make(s, outs[0]._device), 0, s)
 
 
 def _shape_error(cls, args, err):
@@ -387,10 +430,14 @@ def _resolve_devices(cls, args, arrays):
         f"{other} and {seen[0]}! (when checking argument for {cls.__name__.lower()})")
 
 
-def _promote(cls, args, arrays):
+def _promote(cls, args, arrays, uniform_dtype):
     """Cast tensor inputs to the common dtype (and to float for ``promote = "float"``).
 
-    Python scalars stay Python scalars: NumPy treats them as weak, like PyTorch does."""
+    Python scalars stay Python scalars: NumPy treats them as weak, like PyTorch does.
+    ``uniform_dtype``: the one NumPy dtype of all tensor inputs, or None where they differ."""
+    if uniform_dtype is not None and uniform_dtype.kind == "f" and \
+            not any(a.__class__ is complex for a in args):
+        return  # float tensors of one dtype: real Python scalars do not change it
     target = _dtype.result_type_of(a for a in args if not isinstance(a, (str, tuple, list)))
     if cls.promote == "float" and target.category < _dtype._FLOAT:
         target = _dtype.get_default_dtype()
@@ -462,7 +509,7 @@ def _apply_tensor_function(cls, args, params):
             out = cls.forward(ctx, *args, **params)
     is_tuple = isinstance(out, tuple)
     outs = out if is_tuple else (out,)
-    non_diff = ctx.__dict__.get("_non_diff", ())
+    non_diff = ctx._non_diff or ()
     dirty = ctx.__dict__.get("_dirty", ())
     wrapped, diff = [], []
     for o in outs:
@@ -476,7 +523,8 @@ def _apply_tensor_function(cls, args, params):
         d._vc[0] += 1
     if requires:  # edges first: a dirty input's history is the one before this op
         tensor_outs = tuple(o for o in wrapped if isinstance(o, Tensor))
-        _build_node(ctx, args, list(args), tensor_outs, tuple(o._data for o in tensor_outs))
+        ctx._edges = _edges_of(args)
+        _finish_node(ctx, args, list(args), tensor_outs, tuple(o._data for o in tensor_outs))
         ctx.num_outputs = len(outs)
         ctx._out_meta = [(o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None
                          for o in outs]

@@ -127,6 +127,7 @@ def _scaled(ctx, a, b, alpha):
 class Add(Function):
     raw = True
     promote = "promote"
+    array_backward = True
     label = "a + alpha * b"
     backward_rule = "grad_a = grad; grad_b = alpha * grad"
 
@@ -146,6 +147,7 @@ class Add(Function):
 class Sub(Function):
     raw = True
     promote = "promote"
+    array_backward = True
     label = "a - alpha * b"
     backward_rule = "grad_a = grad; grad_b = -alpha * grad"
 
@@ -164,6 +166,7 @@ class Sub(Function):
 class Mul(Function):
     raw = True
     promote = "promote"
+    array_backward = True
     label = "a * b"
     backward_rule = "grad_a = grad * b; grad_b = grad * a"
 
@@ -178,7 +181,7 @@ class Mul(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        if grad._data.dtype.kind == "c":  # PyTorch's convention: grad * conj(derivative)
+        if _is_complex(grad):  # PyTorch's convention: grad * conj(derivative)
             a, b = _conj(a), _conj(b)
         return (grad * b if need_a else None), (grad * a if need_b else None)
 
@@ -186,6 +189,7 @@ class Mul(Function):
 class Div(Function):
     raw = True
     promote = "float"
+    array_backward = True
     label = "a / b"
     backward_rule = "grad_a = grad / b; grad_b = -grad * a / b**2"
 
@@ -198,7 +202,7 @@ class Div(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        if grad._data.dtype.kind == "c":  # PyTorch's convention: grad * conj(derivative)
+        if _is_complex(grad):  # PyTorch's convention: grad * conj(derivative)
             a, b = _conj(a), _conj(b)
         grad_a = grad / b if need_a else None
         grad_b = -grad * a / (b * b) if need_b else None
@@ -206,8 +210,16 @@ class Div(Function):
 
 
 def _conj(x):
-    """The conjugate of a complex tensor operand (Python scalars and real tensors unchanged)."""
-    return x.conj() if isinstance(x, Tensor) else (x.conjugate() if isinstance(x, complex) else x)
+    """The conjugate of a complex operand: a Tensor, an array (a first-order backward runs on
+    arrays) or a Python scalar; real ones unchanged."""
+    if isinstance(x, complex):
+        return x.conjugate()
+    return x.conj() if hasattr(x, "conj") else x
+
+
+def _is_complex(x):
+    """Whether a gradient (a Tensor, or an array in a first-order backward) is complex."""
+    return getattr(x, "_data", x).dtype.kind == "c"
 
 
 def _zero_grads(ctx, grad):

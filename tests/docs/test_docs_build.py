@@ -50,6 +50,7 @@ def test_every_tutorial_has_a_page_with_its_outputs(site):
     for name in TUTORIALS:
         text = page(site, f"tutorials/{name}")
         assert "cell_output" in text, f"{name}: no stored outputs rendered"
+        assert "NBVAL_" not in text, f"{name}: nbval markers are for CI, not for readers"
     assert not list((site / "tutorials").glob("*smoke*")), "test fixtures are not tutorials"
 
 

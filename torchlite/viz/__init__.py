@@ -7,11 +7,12 @@ from a CDN at run time. ``GraphView`` needs the ``lab`` extra (anywidget); ``sav
 """
 from ._data import graph_document
 from ._export import save_html
+from ._history import NodeHistory
 from .dashboard import TrainingDashboard
 from .tensor_view import TensorView  # also attaches Tensor.viz()
 
 __all__ = ["BackpropStepper", "GraphView", "graph_document", "save_html", "show"]
-__all__ += ["TensorView", "TrainingDashboard"]
+__all__ += ["NodeHistory", "TensorView", "TrainingDashboard"]
 
 
 def __getattr__(name):
@@ -27,7 +28,9 @@ def __getattr__(name):
 def show(graph_or_tensor, **options):
     """Display an interactive ``GraphView`` of a Graph, a graph document (dict or JSON text) or
     a tensor (its autograd graph, ``torchlite.graph.trace``) and return the view; keep the
-    returned view to read ``view.selected`` or to change ``phase``/``color_by``/``collapsed``."""
+    returned view to read ``view.selected`` or to change ``phase``/``color_by``/``collapsed``.
+    ``history=dash`` (a TrainingDashboard made with ``record_graph_every``) adds each node's
+    statistics over the recorded training steps to the inspector."""
     from IPython.display import display
 
     from ._graph_view import GraphView

@@ -1,7 +1,8 @@
 """A recorded graph of ~10,000 nodes (666 identical residual blocks, forward and backward, with
-value statistics: a 13 MB document) stays responsive: it opens collapsed, drawn within a time bound with few DOM elements; opening the
-model's box shows its blocks folded into one box, and opening that box shows the first block,
-each within a bound. The measured times are printed (pytest -s) and saved as large_graph.txt."""
+value statistics: a 13 MB document) stays responsive: it opens collapsed, drawn within a time
+bound with few DOM elements; opening the model's box shows its blocks folded into one box, and
+opening that box shows the first block, each within a bound. The measured times are printed
+(pytest -s) and saved as large_graph.txt."""
 import re
 import time
 

@@ -60,7 +60,9 @@ class TrainingDashboard:
     ``record_graph_every=N`` records the graph of every N-th step (the steps whose ``log`` call
     is the 1st, (N+1)-th, ...: from the model's first forward with gradients enabled to the
     optimizer's step or ``log``) and keeps per node the latest ``history_points`` steps'
-    statistics (``node_history``); ``dash.graph_view()`` shows them.
+    statistics (``node_history``); ``dash.graph_view()`` shows them. A recorded step costs what
+    ``record(values="stats")`` costs (statistics of every tensor: about 10-15 plain steps of a
+    small MLP on CPU), so pick N accordingly.
     """
 
     def __init__(self, model, optimizer=None, every=10, interval=0.25, activations=False,

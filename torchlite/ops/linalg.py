@@ -11,10 +11,13 @@ import warnings
 
 from .._tensor import _make
 from ..autograd.function import Function
-from ._inplace import inplace
+from ._inplace import Copy, inplace
 from ._registry import export, function, method
 from ._return_types import return_type
 from ._util import check_tensor, normalize_dims
+from .binary import Add
+from .reduction import Sum
+from .shape import UnsafeView
 
 
 class LinAlgError(RuntimeError):
@@ -319,6 +322,17 @@ def _rmatmul_op(self, other):
     return matmul(other, self)
 
 
+class ScaledAdd(Add):
+    """``product + input``, the last step of addmm, addmv, baddbmm and addbmm: its node is
+    named ``node``, as PyTorch names its one node for the whole op ("AddmmBackward0")."""
+    label = "beta * input + alpha * product"
+
+    @staticmethod
+    def forward(ctx, product, input, node):
+        ctx.node_name = node
+        return Add.forward(ctx, product, input)
+
+
 def _scaled_add(input, product, beta, alpha, name):
     """``beta * input + alpha * product``; input broadcasts to the product (not the reverse)."""
     check_tensor(name, input)
@@ -326,8 +340,10 @@ def _scaled_add(input, product, beta, alpha, name):
     if alpha != 1:
         product = product * alpha
     if beta == 0:  # input is ignored (nan included) but still gets a (zero) gradient
-        return product + _zeros_with_grad(input)
-    return product + (input if beta == 1 else input * beta)
+        input = _zeros_with_grad(input)
+    elif beta != 1:
+        input = input * beta
+    return ScaledAdd.apply(product, input, node=f"{name.capitalize()}Backward0")
 
 
 def _zeros_with_grad(t):
@@ -394,7 +410,7 @@ def kron(input, other):
     sb = (1,) * (n - other.ndim) + tuple(other.shape)
     a = input.reshape([d for s in sa for d in (s, 1)])
     b = other.reshape([d for s in sb for d in (1, s)])
-    return (a * b).reshape([x * y for x, y in zip(sa, sb)])
+    return UnsafeView.apply(a * b, shape=tuple(x * y for x, y in zip(sa, sb)))
 
 
 # ---- einsum and tensordot ---------------------------------------------------------------
@@ -648,7 +664,12 @@ def trace(input):
     check_tensor("trace", input)
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
-    return Diagonal.apply(input, offset=0, dim1=0, dim2=1).sum()
+    return Trace.apply(Diagonal.apply(input, offset=0, dim1=0, dim2=1))
+
+
+class Trace(Sum):
+    """trace's last step, the sum of the diagonal (PyTorch's one node: TraceBackward0)."""
+    label = "trace(a)"
 
 
 class Triangle(Function):
@@ -771,6 +792,11 @@ class Inverse(Function):
         return -Matmul.apply(Matmul.apply(inv_t, grad), inv_t)
 
 
+class CholeskyInverse(Inverse):
+    """The inverse of A = L L^T given by its Cholesky factor L."""
+    label = "cholesky_inverse(L)"
+
+
 class Det(Function):
     raw = True
     node_name = "LinalgDetBackward0"
@@ -865,28 +891,46 @@ def logdet(input):
 
 
 class Solve(Function):
-    """X with A @ X = B for A (..., n, n) and B (..., n, k) of the same batch shape."""
+    """X with A @ X = B for A (..., n, n) and B (..., n, k) of the same batch shape, or B and
+    X (..., n) with ``vector``."""
     raw = True
     node_name = "LinalgSolveExBackward0"
     label = "solve(A, B)"
     backward_rule = "grad_B = solve(A^T, grad); grad_A = -grad_B @ X^T"
 
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, vector=False):
         def message(a):
             b_idx, _ = _first_failure(a, _zero_pivot)
             return (f"torch.linalg.solve: {_batch_prefix(b_idx, a.ndim)}The solver failed "
                     "because the input matrix is singular.")
-        out = _lapack(ctx, lambda: ctx.xp.linalg.solve(a, b), a, message)
+        ctx.vector = vector
+        rhs = b[..., None] if vector else b
+        out = _lapack(ctx, lambda: ctx.xp.linalg.solve(a, rhs), a, message)
+        out = out[..., 0] if vector else out
         ctx.save_for_backward(a, out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         a, x = ctx.saved_tensors
-        grad_b = Solve.apply(_mT(a), grad)
-        grad_a = -Matmul.apply(grad_b, _mT(x)) if ctx.needs_input_grad[0] else None
-        return grad_a, grad_b
+        grad_b = Solve.apply(_mT(a), grad, vector=ctx.vector)
+        if not ctx.needs_input_grad[0]:
+            return None, grad_b
+        if ctx.vector:
+            return -_insert(grad_b, -1) * _insert(x, -2), grad_b
+        return -Matmul.apply(grad_b, _mT(x)), grad_b
+
+
+class SolveTriangular(Solve):
+    """Solve with a triangular A (torchlite solves with its triangle as a full matrix)."""
+    node_name = "LinalgSolveTriangularBackward0"
+    label = "solve_triangular(A, B)"
+
+
+class CholeskySolve(Solve):
+    """Solve with A = L L^T given by its Cholesky factor L."""
+    label = "cholesky_solve(B, L)"
 
 
 def _solve_right(a, y):
@@ -902,26 +946,30 @@ def linalg_solve(A, B, *, left=True):
     if not left:
         return _mT(linalg_solve(_mT(A), _mT(B)))
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
-    rhs = _insert(B, -1) if vector else B
     n = A.shape[-1]
-    if rhs.shape[-2] != n:
+    rows = B.shape[-1] if vector else B.shape[-2]
+    if rows != n:
+        cols = 1 if vector else B.shape[-1]
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
-                           f"({n}x{n} and {_dims_str(rhs.shape[-2:])})")
+                           f"({n}x{n} and {rows}x{cols})")
     if A.dtype is not B.dtype:
         raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A "
                            f"of type {A.dtype._short} and B of type {B.dtype._short} instead")
-    x = _broadcast_solve(A, rhs)
-    return _drop(x, -1) if vector else x
+    return _broadcast_solve(A, B, vector=vector)
 
 
-def _broadcast_solve(a, b):
-    """Solve.apply after broadcasting the batch dims of A (..., n, n) and B (..., n, k)."""
-    batch = _broadcast_shapes(a.shape[:-2], b.shape[:-2])
+def _broadcast_solve(a, b, cls=Solve, vector=False):
+    """``cls.apply`` (a Solve) after broadcasting the batch dims of A (..., n, n) and B
+    (..., n, k), or B (..., n) with ``vector``."""
+    matrix_dims = 1 if vector else 2
+    batch = _broadcast_shapes(a.shape[:-2], b.shape[:-matrix_dims])
     if a.shape[:-2] != batch:
         a = a.expand(batch + tuple(a.shape[-2:]))
-    if b.shape[:-2] != batch:
-        b = b.expand(batch + tuple(b.shape[-2:]))
-    return Solve.apply(a, b)
+    if b.shape[:-matrix_dims] != batch:
+        b = b.expand(batch + tuple(b.shape[-matrix_dims:]))
+    if vector:
+        return cls.apply(a, b, vector=True)
+    return cls.apply(a, b)
 
 
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
@@ -943,7 +991,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
         tri = Triangle.apply(A, diagonal=1 if upper else -1, upper=upper) + _eye(n, A)
     else:
         tri = Triangle.apply(A, diagonal=0, upper=upper)
-    return _broadcast_solve(tri, B)
+    return _broadcast_solve(tri, B, SolveTriangular)
 
 
 def _cholesky_product(factor, upper):
@@ -963,14 +1011,14 @@ def cholesky_solve(input, input2, upper=False):
     if input.shape[-2] != n:
         raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is {n} by "
                            f"{n} but each b matrix is {input.shape[-2]} by {input.shape[-1]}")
-    return _broadcast_solve(_cholesky_product(input2, upper), input)
+    return _broadcast_solve(_cholesky_product(input2, upper), input, CholeskySolve)
 
 
 @export
 def cholesky_inverse(input, upper=False):
     """Inverse of A given by its Cholesky factor."""
     _check_matrix("cholesky_inverse", input)
-    return Inverse.apply(_cholesky_product(input, upper))
+    return CholeskyInverse.apply(_cholesky_product(input, upper))
 
 
 @export(name="cholesky")
@@ -982,7 +1030,7 @@ def legacy_cholesky(input, upper=False):
         "L = torch.linalg.cholesky(A)\nand\nU = torch.cholesky(A, upper=True)\nshould be "
         "replaced with\nU = torch.linalg.cholesky(A).mH\nThis transform will produce equivalent "
         "results for all valid (symmetric positive definite) inputs.", UserWarning, stacklevel=2)
-    return linalg_cholesky(input, upper=upper)
+    return linalg_cholesky(input, upper=upper, cls=LegacyCholesky)
 
 
 # ---- decompositions -----------------------------------------------------------------------
@@ -1012,10 +1060,15 @@ class Cholesky(Function):
         return _solve_right(low, Solve.apply(_mT(low), phi))
 
 
-def linalg_cholesky(A, *, upper=False):
+class LegacyCholesky(Cholesky):
+    """torch.cholesky's node (the deprecated spelling of linalg.cholesky)."""
+    node_name = "CholeskyBackward0"
+
+
+def linalg_cholesky(A, *, upper=False, cls=Cholesky):
     """Cholesky factor: lower L with A = L L^T, or upper U = L^T with A = U^T U."""
     _check_matrix("linalg.cholesky", A)
-    low = Cholesky.apply(A)
+    low = cls.apply(A)
     return _mT(low) if upper else low
 
 
@@ -1324,8 +1377,8 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
 def matrix_power(input, n):
     """A^n by repeated squaring (A^0 = I; negative n inverts first)."""
     _check_matrix("linalg.matrix_power", input, floating=False)
-    if n == 0:
-        return _eye(input.shape[-1], input) + _zeros_with_grad(input)
+    if n == 0:  # the identity copied over A (A's gradient is zero)
+        return Copy.apply(input, _eye(input.shape[-1], input))
     if n == 1:
         return input.clone()
     a = inv(input) if n < 0 else input
@@ -1333,10 +1386,10 @@ def matrix_power(input, n):
     result = None
     while n:
         if n & 1:
-            result = a if result is None else Matmul.apply(result, a)
+            result = a if result is None else matmul(result, a)
         n >>= 1
         if n:
-            a = Matmul.apply(a, a)
+            a = matmul(a, a)
     return result
 
 

@@ -287,8 +287,6 @@ class Prod(Function):
     def forward(ctx, a, dim=None, keepdim=False, dtype=None):
         xp = ctx.xp
         ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dim, keepdim
-        if dim is not None:
-            ctx.node_name = "ProdBackward1"
         out = xp.prod(a, axis=dim, keepdims=keepdim, dtype=_int_to_int64(a, dtype))
         out = xp.asarray(out)
         ctx.save_for_backward(a, out)
@@ -313,6 +311,11 @@ class Prod(Function):
         others = out / (a + zero) * nonzero
         rest = Prod.apply(a * nonzero + zero, dim=ctx.dims, keepdim=True)
         return grad * (others + lone * rest.expand(ctx.in_shape))
+
+
+class ProdDim(Prod):
+    """prod with a dim (PyTorch's overload 1), a 0-d input's included."""
+    node_name = "ProdBackward1"
 
 
 class Logsumexp(Function):
@@ -718,9 +721,10 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     check_tensor("prod", input)
     dims = None if dim is None else (_one_dim("prod", input, dim),)
+    cls = Prod if dims is None else ProdDim
     if input.ndim == 0:
         dims = None
-    return Prod.apply(input, dim=dims, keepdim=keepdim, dtype=_np_dtype(dtype))
+    return cls.apply(input, dim=dims, keepdim=keepdim, dtype=_np_dtype(dtype))
 
 
 @export

@@ -6,11 +6,13 @@ load hits both alike; the ratio (torchlite time / PyTorch time) is the median ov
 with the spread of the per-repeat ratios. Targets (issue 4): MLP and GPT <= 1.2x, conv <= 2x.
 
     python benchmarks/bench_train.py [--threads 1] [--repeats 7] [--steps 10] [--only gpt]
+    python benchmarks/bench_train.py --clock cpu     # process CPU time: steadier on a busy machine
     python benchmarks/bench_train.py --profile gpt   # cProfile of the torchlite step, by tottime
 """
 import argparse
 import cProfile
 import pstats
+import resource
 import statistics
 import time
 
@@ -111,25 +113,40 @@ WORKLOADS = {
 
 
 # ---- timing --------------------------------------------------------------------------------------
-def per_step(step, steps):
-    t0 = time.perf_counter()
+# wall: elapsed time; cpu: this process's CPU time (user + system, so page faults count), which
+# other processes on a shared machine disturb far less
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def _minor_faults():
+    """Page faults of this process so far: first touches of freshly mapped memory (a cost that
+    every large fresh allocation pays; both libraries share the process's allocator)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def per_step(step, steps, clock=time.perf_counter, faults=None):
+    f0, t0 = _minor_faults(), clock()
     for _ in range(steps):
         step()
-    return (time.perf_counter() - t0) / steps
+    if faults is not None:
+        faults.append((_minor_faults() - f0) / steps)
+    return (clock() - t0) / steps
 
 
-def compare(make, libs, repeats, steps):
-    """Per-step seconds for each library over ``repeats`` alternating runs of ``steps`` steps."""
+def compare(make, libs, repeats, steps, clock=time.perf_counter):
+    """Per-step seconds for each library over ``repeats`` alternating runs of ``steps`` steps,
+    and each library's median page faults per step."""
     runs = {}
     for lib in libs:
         lib.manual_seed(0)
         runs[lib] = make(lib)
         per_step(runs[lib], 2)  # warm-up (allocations, optimizer state)
     times = {lib: [] for lib in libs}
+    faults = {lib: [] for lib in libs}
     for _ in range(repeats):
         for lib in libs:
-            times[lib].append(per_step(runs[lib], steps))
-    return [times[lib] for lib in libs]
+            times[lib].append(per_step(runs[lib], steps, clock, faults[lib]))
+    return [times[lib] for lib in libs], [statistics.median(faults[lib]) for lib in libs]
 
 
 def profile(make, lib, steps, top):
@@ -146,6 +163,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--steps", type=int, default=10, help="steps timed per repeat")
     parser.add_argument("--only", choices=list(WORKLOADS), action="append")
+    parser.add_argument("--clock", choices=list(CLOCKS), default="wall")
     parser.add_argument("--profile", choices=list(WORKLOADS),
                         help="profile the torchlite step of one workload instead")
     parser.add_argument("--top", type=int, default=25, help="rows of the profile")
@@ -162,19 +180,21 @@ def main():
     if args.profile:
         profile(WORKLOADS[args.profile][1], torchlite, args.steps, args.top)
         return
-    print(f"threads={args.threads} repeats={args.repeats} steps/repeat={args.steps}  "
-          f"torch {torch.__version__}")
+    print(f"threads={args.threads} repeats={args.repeats} steps/repeat={args.steps} "
+          f"clock={args.clock}  torch {torch.__version__}")
     print(f"{'workload (ms/step)':40s} {'torchlite':>10s} {'torch':>10s} {'tl/torch':>9s} "
-          f"{'spread':>13s} {'target':>7s}")
+          f"{'spread':>13s} {'target':>7s}  {'page faults/step tl, torch':>26s}")
     for key in args.only or WORKLOADS:
         name, make, target = WORKLOADS[key]
-        tl_t, th_t = compare(make, (torchlite, torch), args.repeats, args.steps)
+        (tl_t, th_t), (tl_f, th_f) = compare(make, (torchlite, torch), args.repeats, args.steps,
+                                             CLOCKS[args.clock])
         ratios = sorted(a / b for a, b in zip(tl_t, th_t))
         ratio = statistics.median(ratios)
         verdict = "ok" if ratio <= target else "MISS"
         print(f"{name:40s} {statistics.median(tl_t) * 1e3:9.2f}  "
               f"{statistics.median(th_t) * 1e3:9.2f}  {ratio:8.2f}x  "
-              f"[{ratios[0]:.2f}-{ratios[-1]:.2f}]  <={target:.1f}x {verdict}")
+              f"[{ratios[0]:.2f}-{ratios[-1]:.2f}]  <={target:.1f}x {verdict:4s}  "
+              f"{tl_f:12.0f}, {th_f:.0f}")
 
 
 if __name__ == "__main__":

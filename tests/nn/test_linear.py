@@ -20,6 +20,17 @@ def test_functional_linear(shape, bias, dtype):
     same(lambda lib: forward_backward(lib, lib.nn.functional.linear, arrays, dtype), dtype)
 
 
+@pytest.mark.parametrize("shape", [(4, 5), (2, 3, 5)])
+def test_linear_gradgradcheck(shape):
+    """The fused node's backward (bias gradient as a GEMV) is differentiable again."""
+    from torchlite.autograd import gradcheck, gradgradcheck
+    x, w, b = (torchlite.tensor(values(s, i), dtype=torchlite.float64, requires_grad=True)
+               for i, s in enumerate((shape, (3, 5), (3,))))
+    assert torchlite.nn.functional.linear(x, w, b).grad_fn.name() == "AddmmBackward0"
+    assert gradcheck(torchlite.nn.functional.linear, (x, w, b))
+    assert gradgradcheck(torchlite.nn.functional.linear, (x, w, b))
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("lead", [(4,), (2, 3)])
 def test_functional_bilinear(lead, dtype):

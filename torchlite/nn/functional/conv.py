@@ -14,6 +14,7 @@ import math
 import operator
 from collections import namedtuple
 
+from ... import _creation
 from ...autograd.function import Function
 from ...ops._util import check_tensor
 
@@ -198,6 +199,15 @@ def _conv_transpose_array(xp, y, w, geo, size):
 _CACHE_BYTES = 32 << 20
 
 
+def _bias_grad(grad):
+    """``grad`` (B, C, *S) summed over batch and space, in torchlite ops: the spatial sum as a
+    GEMV (several times faster than a sum over those axes), then the small batch sum."""
+    b, c = grad.shape[:2]
+    plane = math.prod(grad.shape[2:])
+    ones = _creation.ones(plane, dtype=grad.dtype, device=grad.device)
+    return grad.reshape(b * c, plane).matmul(ones).reshape(b, c).sum(0)
+
+
 # ---- primitives --------------------------------------------------------------------------------
 class _Conv(Function):
     raw = True
@@ -227,7 +237,7 @@ class _Conv(Function):
         if need[1]:
             gw = _ConvWeight.apply(x, grad, geo=ctx.geo, cols=ctx.__dict__.pop("cols", None))
         if need[2]:
-            gb = grad.sum([0] + list(range(2, grad.ndim)))
+            gb = _bias_grad(grad)
         return gx, gw, gb
 
 
@@ -257,7 +267,7 @@ class _ConvTranspose(Function):
         if need[1]:
             gw = _ConvWeight.apply(grad, y, geo=ctx.geo)
         if need[2]:
-            gb = grad.sum([0] + list(range(2, grad.ndim)))
+            gb = _bias_grad(grad)
         return gy, gw, gb
 
 

@@ -346,3 +346,18 @@ def test_repeat_interleave_tensor_repeats_backward(torch_oracle):
         grads.append(x.grad)
         assert lib.repeat_interleave(lib.tensor([1, 3])).tolist() == [0, 1, 1, 1]
     _same(*grads)
+
+
+def test_as_strided_of_a_grad_view_of_a_plain_base_refuses(torch_oracle):
+    """PyTorch differentiates into the view; torchlite refuses rather than lose the gradient,
+    and the suggested .clone() gives PyTorch's gradient."""
+    v = torchlite.arange(6.).reshape(2, 3).requires_grad_()
+    with pytest.raises(RuntimeError, match="as_strided.*call .clone"):
+        v.as_strided((2,), (2,))
+    grads = []
+    for lib in (torchlite, torch_oracle):
+        v = lib.arange(6.).reshape(2, 3).requires_grad_()
+        src = v.clone() if lib is torchlite else v
+        src.as_strided((2, 2), (2, 1), 1).sum().backward()
+        grads.append(v.grad.numpy())
+    np.testing.assert_array_equal(*grads)

@@ -1337,6 +1337,10 @@ def as_strided(input, size, stride, storage_offset=None):
     root = input._base if input._base is not None else input
     if not root._data.flags.c_contiguous:
         raise RuntimeError("as_strided: torchlite needs the base tensor to be contiguous")
+    if input.requires_grad and not root.requires_grad:
+        raise RuntimeError("as_strided: torchlite cannot differentiate as_strided of a view that "
+                           "requires grad while its base does not (the gradient would be lost); "
+                           "call .clone() on the view first")
     offset = _storage_offset(input) if storage_offset is None else int(storage_offset)
     need = 0 if 0 in size else offset + 1 + sum((n - 1) * st for n, st in zip(size, stride))
     if need > root.numel():

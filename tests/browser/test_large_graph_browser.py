@@ -41,7 +41,7 @@ def _large_graph(lab, page, tmp_path):
     expect(facts).to_contain_text("NODES=", timeout=120_000)
     m = re.search(r"NODES=(\d+) JSON_MB=(\S+)", facts.inner_text())
     nodes, json_mb = int(m[1]), float(m[2])
-    assert 9_000 <= nodes <= 11_000
+    assert 9_000 <= nodes <= 14_000     # about 10,000 (the node count per block may change)
 
     root = page.locator(".tlv-root")
     drawn = _rendered(root, 1)

@@ -102,6 +102,8 @@ def test_explain_extends_shape_errors_and_keeps_the_partial_graph():
         model(torch.randn(2, 4))
     msg = str(info.value)
     assert msg.startswith("mat1 and mat2 shapes cannot be multiplied (2x3 and 5x2)")
+    # named as PyTorch names nn.Linear's node, with its label (once, not "mm (mm)")
+    assert "[torchlite.graph] while running op AddmmBackward0 (x @ W.T + b)\n" in msg
     assert "operands: Tensor[2, 3] float32 on cpu, Tensor[5, 2] float32 on cpu" in msg
     assert "module scope: model.dec" in msg
     assert f"{__file__}:" in msg and "in forward\n    return self.dec(self.enc(x))" in msg
@@ -115,8 +117,8 @@ def test_explain_extends_shape_errors_and_keeps_the_partial_graph():
 
 def test_explain_broadcast_error_in_a_function_apply():
     a, b = torch.ones(2, 3), torch.ones(4)
-    with pytest.raises(RuntimeError, match=r"(?s)must match.*op AddBackward0.*"
-                                           r"Tensor\[2, 3\].*Tensor\[4\].*top level"):
+    with pytest.raises(RuntimeError, match=r"(?s)must match.*op AddBackward0 \(a \+ alpha \* b\)"
+                                           r".*Tensor\[2, 3\].*Tensor\[4\].*top level"):
         with G.explain():
             a + b
 
@@ -125,7 +127,7 @@ def test_record_extends_messages_once_and_keeps_other_errors_unchanged():
     with pytest.raises(RuntimeError) as info, G.record(), G.explain():
         torch.ones(6).view(4)
     assert str(info.value).count("[torchlite.graph]") == 1
-    assert "op view" in str(info.value)
+    assert "while running op ViewBackward0 (view)\n" in str(info.value)
     with pytest.raises(KeyError) as info, G.explain() as g:
         {}["x"]
     assert "torchlite" not in str(info.value) and g.meta["error"]["type"] == "KeyError"
@@ -142,11 +144,35 @@ def test_error_in_a_backward_rule_names_the_node():
             return g, g
 
     x = torch.ones(3, requires_grad=True)
-    with pytest.raises(RuntimeError, match=r"(?s)incorrect number.*op BadBackward\.backward"
-                                           r".*Bad\.apply\(x\)\.sum\(\)\.backward\(\)"):
-        with G.record() as g:
-            Bad.apply(x).sum().backward()
-    assert g.error_node()["phase"] == "backward"
+    with pytest.raises(RuntimeError) as info, G.record() as g:
+        Bad.apply(x).sum().backward()
+    msg = str(info.value)
+    assert msg.startswith("function BadBackward returned an incorrect number of gradients")
+    assert "\n\n[torchlite.graph] during backward of BadBackward\n" in msg
+    assert "Bad.apply(x).sum().backward()" in msg
+    bad = g.error_node()
+    assert bad["phase"] == "backward" and bad["op"] == "BadBackward"
+    assert g.node(bad["grad_of"])["op"] == "BadBackward"
+
+
+def test_error_of_an_op_inside_a_backward_rule_names_both():
+    class Bad(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g.view(4)
+
+    x = torch.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError) as info, G.record() as g:
+        Bad.apply(x).sum().backward()
+    msg = str(info.value)
+    assert ("[torchlite.graph] while running op ViewBackward0 (view) during backward of "
+            "BadBackward\n") in msg
+    assert "return g.view(4)" in msg
+    assert g.error_node()["op"] == "ViewBackward0" and g.error_node()["phase"] == "backward"
 
 
 def test_messages_name_notebook_cells_as_ipython_does():

@@ -37,10 +37,37 @@ def _broken(edit):
      r"\$\.nodes\[2\]\.inputs\[0\]\.requires_grad: expected bool, got int"),
     (lambda d: d["scopes"]["model"].pop("nodes"), r"\$\.scopes\['model'\]\.nodes: missing"),
     (lambda d: d["nodes"][4].update(grad_of="2"), r"\$\.nodes\[4\]\.grad_of: expected int"),
+    (lambda d: d["nodes"][1].update(kind="const"), r"\$\.nodes\[1\]\.kind: expected one of"),
+    (lambda d: d["edges"][3].update(kind="grad"), r"\$\.edges\[3\]\.kind: expected one of"),
+    (lambda d: d["edges"][0].update(src_saved=0),
+     r"\$\.edges\[0\]: expected one of src_output and src_saved"),
+    (lambda d: d["edges"][0].pop("src_output"),
+     r"\$\.edges\[0\]: expected one of src_output and src_saved"),
+    (lambda d: (d["edges"][3].pop("src_output"), d["edges"][3].update(src_saved=0)),
+     r"\$\.edges\[3\]\.src_saved: node 1 has 0 saved, got index 0"),
+    (lambda d: d["nodes"][2].update(saved=[{"tensor": "t9"}]),
+     r"\$\.nodes\[2\]\.saved\[0\]\.shape: missing required field"),
 ])
 def test_invalid_documents_name_the_path(edit, path):
     with pytest.raises(ValueError, match=path):
         schema.validate(_broken(edit))
+
+
+def test_version_1_documents_stay_valid():
+    """Version 1 had no edge kinds, saved intermediates, buffers or constants."""
+    d = _broken(lambda d: [e.pop("kind") for e in d["edges"]])
+    d["version"] = 1
+    assert schema.validate(d) is d
+
+
+def test_edge_from_a_saved_intermediate():
+    def saved_edge(d):
+        d["nodes"][2]["saved"] = [{"tensor": "t9", "shape": [3], "dtype": "float32",
+                                   "device": "cpu", "requires_grad": False}]
+        d["edges"].append({"src": 2, "src_saved": 0, "dst": 4, "dst_input": 0, "tensor": "t9",
+                           "requires_grad": False, "kind": "saved"})
+    d = _broken(saved_edge)
+    assert schema.validate(d) is d
 
 
 def test_unknown_fields_are_allowed():

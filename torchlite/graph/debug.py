@@ -6,7 +6,7 @@ computed with the tensor's own xp; only scalars reach the host).
 """
 import math
 
-from .recorder import source_location
+from .sources import source_location
 
 VANISHING = 1e-3   # grad norm below this fraction of the largest one: "vanishing"
 EXPLODING = 1e3    # grad norm above this: "exploding"

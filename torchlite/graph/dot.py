@@ -8,8 +8,8 @@ and need neither).
 import shutil
 import subprocess
 
-_FILL = {"leaf": "#dbe9f6", "param": "#d5f0d5", "forward": "#ffffff", "backward": "#fdf0d5",
-         "error": "#f8c9c9"}
+_FILL = {"leaf": "#dbe9f6", "param": "#d5f0d5", "buffer": "#e6e0f3", "constant": "#eeeeee",
+         "forward": "#ffffff", "backward": "#fdf0d5", "error": "#f8c9c9"}
 
 
 def quote(s):
@@ -44,6 +44,8 @@ def dot_lines(graph, phase=None):
     for e in graph.edges:
         if e["src"] in kept and e["dst"] in kept:
             style = "" if e["requires_grad"] else " style=dashed"
+            if e.get("kind") == "saved":  # a forward tensor read by backward: dotted, grey
+                style = ' style=dotted color="#9e9e9e"'
             lines.append(f"n{e['src']} -> n{e['dst']} [tooltip={quote(e['tensor'])}{style}]")
     return lines
 

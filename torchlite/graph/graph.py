@@ -147,13 +147,17 @@ class Graph:
         return save_html(self, path, **options)
 
     def summary(self):
-        """A few lines of text: node counts by phase, scopes, status, first ops."""
+        """A few lines of text: node counts by phase and kind, bytes saved for backward,
+        scopes, status, first ops."""
         ops = self.ops
         phases = Counter(n["phase"] for n in ops)
         meta = self.meta
         lines = [f"Graph ({self.doc['kind']}): {len(ops)} ops "
                  f"({phases.get('forward', 0)} forward, {phases.get('backward', 0)} backward), "
-                 f"{len(self.nodes) - len(ops)} leaves, {len(self.edges)} edges"]
+                 f"{_leaf_counts(self.nodes)}, {len(self.edges)} edges"]
+        saving = [n["saved_bytes"] for n in ops if n.get("saved_bytes")]
+        if saving:
+            lines.append(f"  saved for backward: {sum(saving):,} bytes by {len(saving)} ops")
         if meta.get("dropped"):
             lines.append(f"  {meta['dropped']} oldest nodes dropped (max_nodes="
                          f"{meta['max_nodes']})")
@@ -197,6 +201,15 @@ def _in_notebook():
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
     return type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def _leaf_counts(nodes):
+    """"5 leaves" or "5 leaves (2 params, 1 buffer, 1 constant)": leaf nodes by kind."""
+    kinds = Counter(n["kind"] for n in nodes if n["kind"] != "op")
+    total = sum(kinds.values())
+    named = [f"{kinds[k]} {k}{'s' if kinds[k] > 1 else ''}"
+             for k in ("param", "buffer", "constant") if kinds[k]]
+    return f"{total} leaves" + (f" ({', '.join(named)})" if named else "")
 
 
 def _keyed_ops(graph):

@@ -9,65 +9,26 @@ runs. Tensors are identified by a mark set on the Tensor object (no table of liv
 """
 import functools
 import itertools
-import linecache
-import os
 import sys
 import time
 import weakref
 from collections import deque
 
 from .._tensor import Tensor
-from ..autograd import engine as E
 from ..autograd import function as F
+from ..autograd.grad_mode import STATE
 from ..nn.modules import module as M
+from .errors import extend_message, failing_op
 from .scopes import ScopeTracker
+from .sources import frame_source, user_frame
 from .values import FULL_LIMIT, array_stats, json_value
 
 DEFAULT_MAX_NODES = 10_000
 _SERIAL = itertools.count()
-_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-_APPLY_CODES = (F.Function.apply.__func__.__code__, F._apply_tensor_function.__code__)
+_CUSTOM_APPLY = F._apply_tensor_function.__code__
 _SHAPE_ERRORS = (RuntimeError, ValueError, IndexError)
 _ACTIVE = set()  # serials of the recorders running now
 _NAMES = {}  # dtype or device -> its display name (dtype.name is slow in NumPy)
-
-
-def user_frame(frame):
-    """The first frame outside the torchlite package, going outwards from ``frame``."""
-    while frame is not None and frame.f_code.co_filename.startswith(_PKG_DIR):
-        frame = frame.f_back
-    return frame
-
-
-def frame_source(frame):
-    """A schema SOURCE dict for a frame (or None)."""
-    if frame is None:
-        return None
-    return _source(frame.f_code, frame.f_lineno)
-
-
-def _source(code, line):
-    text = linecache.getline(code.co_filename, line).strip()
-    return {"file": shown_file(code.co_filename), "line": line, "function": code.co_name,
-            "code": text or None}
-
-
-@functools.lru_cache(maxsize=4096)
-def shown_file(filename):
-    """The file recorded for a source line: "Cell In[3]" for code run in an IPython or Jupyter
-    cell (as IPython's tracebacks name it; its real file is a temporary path), else the path.
-    A cell's file is named before the cell runs, and never renamed: the cache is exact."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    name_cell = getattr(getattr(shell, "compile", None), "format_code_name", None)
-    cell = name_cell(filename) if name_cell is not None else None
-    return f"{cell[0]} {cell[1]}" if cell is not None else filename
-
-
-def source_location(src):
-    """Where a schema SOURCE points, for messages: "Cell In[3], line 5" or "path/file.py:5"."""
-    sep = ", line " if src["file"].startswith("Cell In[") else ":"
-    return f"{src['file']}{sep}{src['line']}"
 
 
 def _json_param(v):
@@ -80,35 +41,43 @@ def _json_param(v):
 
 
 def _saved_bytes(ctx, args):
-    """Bytes of what the op saved for backward, and the arrays saved (inputs and outputs
-    among them are marked ``saved`` in the node's tensor refs)."""
+    """Bytes of what the op saved for backward, the arrays saved (inputs and outputs among
+    them are marked ``saved`` in the node's tensor refs) and the saved tensors that are not
+    inputs (intermediate results, such as cross_entropy's exponentials, or outputs)."""
     saved = ctx.__dict__.get("_saved")
     if not saved:
-        return 0, ()
-    total, tensors = 0, []
+        return 0, (), ()
+    total, arrays, others = 0, [], []
     for s in saved:
         if type(s) is tuple:
             total += s[0]._data.nbytes
-            tensors.append(s[0]._data)
+            arrays.append(s[0]._data)
+            if not any(s[0] is a for a in args):
+                others.append(s[0])
         elif isinstance(s, F._SavedOutput):
             total += s.data.nbytes
-            tensors.append(s.data)
+            arrays.append(s.data)
         else:
             total += getattr(s, "nbytes", 0)
-    return total, tensors
+    return total, arrays, others
 
 
 def _backward_prehook(rec_ref, node, grads):
     """Pre-hook on a recorded forward node: names the node whose backward runs now (backward
-    ops take its scope) and records the gradient arriving at its outputs."""
+    ops take its scope), records the gradient arriving at its outputs, and makes a "grad"
+    leaf of a gradient no recorded op produced (the one backward() starts from, or a sum
+    the engine made of several)."""
     rec = rec_ref()
     if rec is None or not rec.active:
         return None
     rec.backward_of = node
-    if rec.values:
-        for ref, g in zip(node["outputs"], grads):
-            if g is not None:
-                ref["grad_stats"] = rec.stats(g)
+    for ref, g in zip(node["outputs"], grads):
+        if g is None:
+            continue
+        if rec.find_tid(g) is None:
+            rec.grad_leaf(g, node)
+        if rec.values:
+            ref["grad_stats"] = rec.stats(g)
     return None
 
 
@@ -130,27 +99,15 @@ class Recorder:
         self.serial = next(_SERIAL)
         self.tensor_count = itertools.count()
         self.node_count = itertools.count()
-        self.producer = {}     # tensor id -> (node id, output index), only for kept nodes
+        # tensor id -> (node id, slot), only for kept nodes; slot i >= 0 is output i, a
+        # negative slot ~k is entry k of the node's "saved" list (an intermediate it saved)
+        self.producer = {}
         self.leaf_tensors = {}  # node id -> (weakref of a leaf requiring grad, its output ref)
-        self.scopes = ScopeTracker({"model": model} if model is not None else None)
-        self.param_names = {}
-        self._add_params(params or {})
-        if model is not None:
-            self._add_params(dict(model.named_parameters()))
+        self.scopes = ScopeTracker({"model": model} if model is not None else None, params)
         self.active = False
         self.backward_of = None
         self.error = None
         self.last_time = None
-
-    def _add_params(self, named):
-        for name, p in named.items():
-            self.param_names[id(p)] = (weakref.ref(p), name)
-
-    def param_name(self, t):
-        entry = self.param_names.get(id(t))
-        if entry is not None and entry[0]() is t:
-            return entry[1]
-        return self.scopes.param_name(t)
 
     # ---- start / stop -------------------------------------------------------------------
     def start(self):
@@ -185,17 +142,20 @@ class Recorder:
         phase = F.ENGINE_STATE["phase"]
         if phase == "backward" and not self.backward:
             return
-        saved, saved_inputs = _saved_bytes(ctx, args)
-        inputs, edges = self.input_refs(args, saved_inputs, phase)
+        saved, saved_arrays, saved_others = _saved_bytes(ctx, args)
+        inputs, edges = self.input_refs(args, saved_arrays, phase)
         node = self.op_node(type(ctx), ctx.name(), phase, sys._getframe(1))
         node.update(time_ms=elapsed, saved_bytes=saved, inputs=inputs, _edges=edges)
         outs = outputs if type(outputs) is tuple else (outputs,)
         node["outputs"] = [self.output_ref(o, node["id"], i) for i, o in enumerate(outs)
                            if isinstance(o, Tensor)]
-        if saved_inputs:
+        if saved_arrays:
             for ref, o in zip(node["outputs"], (o for o in outs if isinstance(o, Tensor))):
-                if any(s is o._data for s in saved_inputs):
+                if any(s is o._data for s in saved_arrays):
                     ref["saved"] = True
+            self.saved_intermediates(node, saved_others)
+            if len(saved_others) < len(saved_arrays):
+                self.mark_outputs(ctx, node)
         if params:
             node["params"] = {k: _json_param(v) for k, v in params.items()}
         self.push(node)
@@ -216,6 +176,8 @@ class Recorder:
 
     def op_node(self, cls, name, phase, frame, label=None):
         scope, grad_of = self.current_scope(phase)
+        if phase == "forward" and frame is not None and (not cls.raw or not STATE.enabled):
+            scope = self.function_scope(scope, frame)
         node = {"id": next(self.node_count), "kind": "op", "op": name,
                 "label": label or cls.label or cls.__name__.lower(),
                 "backward_rule": cls.backward_rule or "", "phase": phase, "scope": scope,
@@ -224,28 +186,72 @@ class Recorder:
             node["grad_of"] = grad_of
         return node
 
+    def function_scope(self, scope, frame):
+        """``scope`` extended by the custom ``autograd.Function`` classes whose forward runs
+        now, outermost first ("model.fc.MySoftplus"): the ops of a custom forward (run under
+        no_grad) and the Function's own node fold into one box."""
+        names = []
+        while frame is not None:
+            if frame.f_code is _CUSTOM_APPLY:
+                names.append(frame.f_locals["cls"].__name__)
+            frame = frame.f_back
+        for name in reversed(names):
+            scope = f"{scope}.{name}" if scope else name
+            self.scopes.types.setdefault(scope, name)
+        return scope
+
     def push(self, node):
         if len(self.nodes) == self.max_nodes:
             old = self.nodes[0]
             self.dropped += 1
             self.leaf_tensors.pop(old["id"], None)
-            for i, ref in enumerate(old["outputs"]):
-                if self.producer.get(ref["tensor"]) == (old["id"], i):
+            slots = itertools.chain(enumerate(old["outputs"]),
+                                    ((~k, r) for k, r in enumerate(old.get("saved", ()))))
+            for slot, ref in slots:
+                if self.producer.get(ref["tensor"]) == (old["id"], slot):
                     del self.producer[ref["tensor"]]
         self.nodes.append(node)
 
-    def tensor_id(self, t):
-        """The recording's id of ``t`` and whether it is new to this recording. The mark on
-        the tensor holds one (recorder serial, id) pair per active recorder (nested records),
-        pruned of finished recorders whenever it changes, so it never grows."""
-        mark = t.__dict__.get("_graph_tid", ())
-        for serial, tid in mark:
+    def find_tid(self, t):
+        """The recording's id of ``t``, or None when this recording has not seen it. The mark
+        on the tensor holds one (recorder serial, id) pair per active recorder (nested
+        records), pruned of finished recorders whenever it changes, so it never grows."""
+        for serial, tid in t.__dict__.get("_graph_tid", ()):
             if serial == self.serial:
-                return tid, False
-        tid = f"t{next(self.tensor_count)}"
+                return tid
+        return None
+
+    def set_tid(self, t, tid):
+        mark = t.__dict__.get("_graph_tid", ())
         t.__dict__["_graph_tid"] = tuple(m for m in mark if m[0] in _ACTIVE) + (
             (self.serial, tid),)
-        return tid, True
+        return tid
+
+    def tensor_id(self, t):
+        """The recording's id of ``t``, given on first sight: a saved output that backward
+        made a new Tensor of keeps the id of the output it stands for."""
+        tid = self.find_tid(t)
+        if tid is None:
+            tid = self.set_tid(t, self.output_alias(t) or f"t{next(self.tensor_count)}")
+        return tid
+
+    def mark_outputs(self, ctx, node):
+        """Mark a node that saved some of its outputs with their ids: backward reads a saved
+        output as a new Tensor of the node (``_SavedOutput.tensor``), which takes the id of
+        the output it stands for (``output_alias``). Pruned of finished recorders."""
+        mark = ctx.__dict__.get("_graph_outputs", ())
+        ctx.__dict__["_graph_outputs"] = tuple(m for m in mark if m[0] in _ACTIVE) + (
+            (self.serial, [r["tensor"] for r in node["outputs"]]),)
+
+    def output_alias(self, t):
+        """The id of the recorded output that ``t`` re-materializes (a saved output), or None."""
+        fn = t._grad_fn
+        if fn is None:
+            return None
+        for serial, tids in fn.__dict__.get("_graph_outputs", ()):
+            if serial == self.serial and t._output_nr < len(tids):
+                return tids[t._output_nr]
+        return None
 
     def stats(self, t):
         return array_stats(t._data, t._device.xp, self.values == "full", full_limit=self.full_limit)
@@ -262,44 +268,73 @@ class Recorder:
                 "requires_grad": bool(t._requires_grad)}
 
     def output_ref(self, t, nid, index):
-        tid, _ = self.tensor_id(t)
-        ref = self.tensor_ref(t, tid)
+        ref = self.tensor_ref(t, self.tensor_id(t))
         if self.values:
             ref["stats"] = self.stats(t)
-        self.producer[tid] = (nid, index)
+        self.producer[ref["tensor"]] = (nid, index)
         return ref
 
-    def input_refs(self, args, saved_inputs, phase):
+    def saved_intermediates(self, node, tensors):
+        """The node's ``saved`` list: tensors it saved for backward that no recorded op made
+        (its intermediate results); backward ops reading them link back to this node."""
+        refs = []
+        for t in tensors:
+            if self.find_tid(t) is None:
+                refs.append(self.output_ref(t, node["id"], ~len(refs)))
+        if refs:
+            node["saved"] = refs
+
+    def input_refs(self, args, saved_arrays, phase):
         refs, edges = [], []
         for k, a in enumerate(args):
             if not isinstance(a, Tensor):
                 refs.append({"scalar": _json_param(a)})
                 continue
-            tid, _ = self.tensor_id(a)
+            tid = self.tensor_id(a)
             src = self.producer.get(tid)
             if src is None:
                 src = (self.leaf(a, tid, phase), 0)
             ref = self.tensor_ref(a, tid)
-            if any(s is a._data for s in saved_inputs):
+            if any(s is a._data for s in saved_arrays):
                 ref["saved"] = True
             refs.append(ref)
             edges.append((src[0], src[1], k, tid, ref["requires_grad"]))
         return refs, edges
 
     def leaf(self, t, tid, phase):
-        """A leaf node for a tensor with no recorded producer (input, constant, parameter);
-        a parameter sits in the scope of the module using it, other leaves at top level."""
-        name = self.param_name(t)
+        """A leaf node for a tensor with no recorded producer: a parameter or buffer (named,
+        in the scope of the module using it), a constant (a tensor with no history first
+        used by the backward of a recorded node: made inside its backward rule), or an input
+        (a tensor made before recording, or outside any recorded op)."""
+        named = self.scopes.tensor_name(t)
+        scope, grad_of = self.current_scope(phase)
+        ref = self.tensor_ref(t, tid)
+        if named is not None:
+            ref["name"], kind = named
+            label = named[0]
+        elif grad_of is not None and t._grad_fn is None:
+            kind = label = "constant"
+        else:
+            kind, scope, grad_of = "leaf", "", None
+            label = "input" if t._grad_fn is None else "tensor"
+        return self.push_leaf(t, ref, kind, label, phase, scope, grad_of)
+
+    def grad_leaf(self, g, node):
+        """A "grad" leaf: a gradient reaching ``node``'s outputs that no recorded op made."""
+        ref = self.tensor_ref(g, self.tensor_id(g))
+        return self.push_leaf(g, ref, "leaf", "grad", "backward", node["scope"], node["id"])
+
+    def push_leaf(self, t, ref, kind, label, phase, scope, grad_of):
         nid = next(self.node_count)
-        ref = self.output_ref(t, nid, 0)
-        scope = ""
-        if name is not None:
-            ref["name"] = name
-            scope = self.current_scope(phase)[0]
-        self.push({"id": nid, "kind": "param" if name is not None else "leaf", "op": "leaf",
-                   "label": name or ("input" if t._grad_fn is None else "tensor"),
-                   "backward_rule": "", "phase": phase, "scope": scope, "status": "ok",
-                   "inputs": [], "outputs": [ref], "saved_bytes": 0})
+        if self.values:
+            ref["stats"] = self.stats(t)
+        self.producer[ref["tensor"]] = (nid, 0)
+        node = {"id": nid, "kind": kind, "op": "leaf", "label": label, "backward_rule": "",
+                "phase": phase, "scope": scope, "status": "ok", "inputs": [], "outputs": [ref],
+                "saved_bytes": 0}
+        if grad_of is not None:
+            node["grad_of"] = grad_of
+        self.push(node)
         if self.values and t._requires_grad and t._grad_fn is None:
             self.leaf_tensors[nid] = (weakref.ref(t), ref)
         return nid
@@ -308,13 +343,17 @@ class Recorder:
     def on_error(self, exc):
         """Record the failing op (status "error") and, for a shape-like error raised inside
         an op, extend the message with operands' shapes, module scope and source line."""
-        source, name, operands, cls, phase = _failing_op(exc.__traceback__)
+        op = failing_op(exc.__traceback__)
         message = str(exc)
         nid = None
-        if name is not None:
-            inputs, edges = self.input_refs(operands, (), phase)
-            node = self.op_node(cls or _Named, name, phase, None, label=cls is None and name)
-            node["source"] = source
+        if op is not None:
+            inputs, edges = self.input_refs(op.operands, (), op.phase)
+            if op.name is None:  # the engine refused what the running backward rule returned
+                name, cls = op.backward_of.name(), type(op.backward_of)
+            else:
+                name, cls = op.name, op.cls or _Named
+            node = self.op_node(cls, name, op.phase, None, label=op.label or name)
+            node["source"] = op.source
             if self.scopes.error_scope is not None:
                 node["scope"] = self.scopes.error_scope
             node.update(status="error", error=message, inputs=inputs, _edges=edges,
@@ -322,7 +361,7 @@ class Recorder:
             self.push(node)
             nid = node["id"]
             if isinstance(exc, _SHAPE_ERRORS) and not exc.__dict__.get("_torchlite_explained"):
-                _extend_message(exc, node)
+                extend_message(exc, op, node)
         self.error = {"type": type(exc).__name__, "message": message, "node": nid}
 
     # ---- export -------------------------------------------------------------------------
@@ -331,10 +370,18 @@ class Recorder:
         kept = {n["id"]: n for n in self.nodes}
         for n in self.nodes:
             nodes.append({k: v for k, v in n.items() if k != "_edges"})
-            for src, out, dst_input, tid, rg in n.get("_edges", ()):
-                if src in kept:
-                    edges.append({"src": src, "src_output": out, "dst": n["id"],
-                                  "dst_input": dst_input, "tensor": tid, "requires_grad": rg})
+            for src, slot, dst_input, tid, rg in n.get("_edges", ()):
+                producer = kept.get(src)
+                if producer is None:
+                    continue
+                edge = {"src": src, "src_output": slot, "dst": n["id"], "dst_input": dst_input,
+                        "tensor": tid, "requires_grad": rg, "kind": "data"}
+                if slot < 0:
+                    del edge["src_output"]
+                    edge["src_saved"] = ~slot
+                if n["phase"] == "backward" and producer["phase"] == "forward":
+                    edge["kind"] = "saved"
+                edges.append(edge)
         meta = {"values": self.values, "backward": self.backward, "max_nodes": self.max_nodes,
                 "dropped": self.dropped, "timing": self.timing,
                 "status": "error" if self.error else "ok", "error": self.error}
@@ -378,85 +425,6 @@ def _synchronize(ctx):
     cuda = getattr(xp, "cuda", None)
     if cuda is not None and hasattr(cuda, "get_current_stream"):
         cuda.get_current_stream().synchronize()
-
-
-def _failing_op(tb):
-    """(source, op name, operand tensors, Function class or None, phase) of the op an
-    exception came from: the innermost ``Function.apply`` or, failing that, the innermost
-    torchlite frame whose arguments include a Tensor (named by the graph node whose backward
-    failed, in the backward pass). Source None: the error did not come from torchlite."""
-    entries = []
-    while tb is not None:
-        entries.append((tb.tb_frame, tb.tb_lineno))
-        tb = tb.tb_next
-    frames = [f for f, _ in entries]
-    phase = "backward" if any(f.f_code is E._run.__code__ for f in frames) else "forward"
-    found = None
-    for k in range(len(frames) - 1, -1, -1):
-        f = frames[k]
-        if f.f_code in _APPLY_CODES:
-            cls = f.f_locals.get("cls")
-            found = k, cls._node_name, tuple(f.f_locals.get("args", ())), cls
-            break
-    if found is None:
-        for k in range(len(frames) - 1, -1, -1):
-            operands = _tensor_args(frames[k])
-            if frames[k].f_code.co_filename.startswith(_PKG_DIR) and operands:
-                found = k, _backward_node_name(frames) or frames[k].f_code.co_name, operands, None
-                break
-    if found is None:
-        return None, None, (), None, phase
-    k, name, operands, cls = found
-    source = next((_entry_source(*entries[j]) for j in range(k, -1, -1)
-                   if not frames[j].f_code.co_filename.startswith(_PKG_DIR)), None)
-    return source, name, operands, cls, phase
-
-
-def _backward_node_name(frames):
-    """"<node>.backward" for the innermost engine frame running a node's backward, or None."""
-    for f in reversed(frames):
-        node = f.f_locals.get("node") if f.f_code.co_filename == E.__file__ else None
-        if isinstance(node, F.Node):
-            return f"{node.name()}.backward"
-    return None
-
-
-def _entry_source(frame, lineno):
-    return _source(frame.f_code, lineno)
-
-
-def _tensor_args(frame):
-    code = frame.f_code
-    n = code.co_argcount + code.co_kwonlyargcount + bool(code.co_flags & 0x04)
-    found = []
-    for name in code.co_varnames[:n]:
-        v = frame.f_locals.get(name)
-        for x in (v if isinstance(v, (tuple, list)) else (v,)):
-            if isinstance(x, Tensor):
-                found.append(x)
-    return tuple(found)
-
-
-def describe_operands(node):
-    parts = []
-    for ref in node["inputs"]:
-        if "tensor" in ref:
-            parts.append(f"Tensor{ref['shape']} {ref['dtype']} on {ref['device']}")
-        else:
-            parts.append(repr(ref["scalar"]))
-    return ", ".join(parts) or "none"
-
-
-def _extend_message(exc, node):
-    src = node.get("source")
-    where = f"{source_location(src)} in {src['function']}" if src else "unknown"
-    code = f"\n    {src['code']}" if src and src.get("code") else ""
-    extra = (f"\n\n[torchlite.graph] while running op {node['op']} ({node['label']})"
-             f"\n  operands: {describe_operands(node)}"
-             f"\n  module scope: {node['scope'] or '(top level)'}"
-             f"\n  source: {where}{code}")
-    exc.args = (f"{exc.args[0] if exc.args else ''}{extra}",) + tuple(exc.args[1:])
-    exc.__dict__["_torchlite_explained"] = True
 
 
 class record:

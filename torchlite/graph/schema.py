@@ -5,12 +5,14 @@ list of edges (one per tensor flowing from a producer node into an input slot of
 ``SCHEMA`` describes it as data; ``validate(d)`` checks a document and raises ``ValueError``
 naming the path of the first problem ("nodes[3].inputs[0].shape[1]: expected int, got str").
 Changes are additive only: new optional fields may appear, existing ones keep their meaning;
-a breaking change would bump ``VERSION``.
+a breaking change bumps ``VERSION``. Version 2 (from 1): node kinds "buffer" and "constant",
+the node field ``saved``, the edge fields ``kind`` and ``src_saved`` (an edge has
+``src_output`` or ``src_saved``). Version 1 documents are valid version 2 documents.
 
 Example (``(a * b).sum()`` recorded with ``values="stats"``, abridged; ``EXAMPLE`` below is a
 complete valid document)::
 
-    {"schema": "torchlite.graph", "version": 1, "kind": "record",
+    {"schema": "torchlite.graph", "version": 2, "kind": "record",
      "meta": {"values": "stats", "backward": true, "max_nodes": 100000, "dropped": 0,
               "timing": false, "status": "ok", "error": null},
      "nodes": [
@@ -29,7 +31,7 @@ complete valid document)::
                    {"scalar": 2.0}],
         "outputs": [{"tensor": "t2", ...}]}],
      "edges": [{"src": 0, "src_output": 0, "dst": 2, "dst_input": 0, "tensor": "t0",
-                "requires_grad": true}],
+                "requires_grad": true, "kind": "data"}],
      "scopes": {"model": {"type": "MLP", "saved_bytes": 24, "nodes": 3},
                 "model.fc": {"type": "Linear", "saved_bytes": 24, "nodes": 3}}}
 
@@ -38,9 +40,14 @@ Field meanings:
 - ``kind`` (document): "trace" (the autograd graph behind a tensor) or "record" (ops run).
 - node ``id``: unique int within the document, increasing in execution order for records (a
   ring buffer keeps the latest ``max_nodes``; ``meta.dropped`` counts the dropped ones).
-- node ``kind``: "op"; "leaf" (a tensor with no recorded producer: an input, a constant or a
-  tensor made before recording); "param" (a leaf that is a named parameter; ``label`` is its
-  name, e.g. "fc.weight").
+- node ``kind``: "op"; "leaf" (a tensor with no recorded producer: an input or a tensor made
+  before recording, ``label`` "input" or "tensor"; or, ``label`` "grad", a gradient reaching
+  the outputs of node ``grad_of`` that no recorded op made: the one ``backward()`` starts
+  from, or a sum of several the engine made); "param" / "buffer" (a leaf that is a module's
+  parameter / buffer; ``label`` is its name, e.g. "fc.weight", "bn.running_mean", in the
+  scope of the module using it); "constant" (a tensor with no history first used by the
+  backward of node ``grad_of``: made inside its backward rule, e.g. the ones of a bias
+  gradient; a view can hide or fold these).
 - ``op``: PyTorch's node name ("MulBackward0"); ``label`` short display text ("a * b");
   ``backward_rule`` the gradient formula as text; ``phase`` "forward" or "backward" (ops run by
   the backward pass, themselves real ops).
@@ -48,9 +55,11 @@ Field meanings:
 - ``source``: the user's line that called the op (first frame outside torchlite) or null.
 - ``time_ms``: wall time attributed to the op (``timing=True``), else absent or null.
 - ``saved_bytes``: bytes of the tensors the op saved for backward (0 when none); an input
-  ref with ``saved: true`` is one of them.
-- ``grad_of`` (backward-phase ops): the id of the forward node whose backward ran this op
-  (its gradient computation), when known.
+  or output ref with ``saved: true`` is one of them; ``saved`` lists the others (tensor refs
+  of intermediate results the op saved, e.g. cross_entropy's exponentials), which backward
+  ops read through edges with ``src_saved``.
+- ``grad_of`` (backward-phase ops, constants and "grad" leaves): the id of the forward node
+  whose backward ran this op (its gradient computation), when known.
 - ``params``: the op's keyword parameters (dims, flags) as JSON values or short reprs.
 - ``status``: "ok" or "error" (the op that raised; ``error`` holds the message).
 - input slots: a tensor reference (``tensor`` id, shape, dtype, device, requires_grad) or
@@ -60,13 +69,16 @@ Field meanings:
   ``zeros`` counts, ``hist`` ({"edges": [...k+1 floats], "counts": [...k ints]} over the finite
   range) and ``value`` (nested lists, only for small tensors with ``values="full"``; non-finite
   entries are the strings "nan", "inf", "-inf"; complex entries are [re, im] pairs).
-- edges: ``src``/``dst`` are node ids; ``tensor`` the tensor id carried; ``requires_grad``
-  whether a gradient flows along it.
+- edges: ``src``/``dst`` are node ids; ``src_output`` the output slot of ``src`` carried, or
+  ``src_saved`` the index in its ``saved`` list; ``dst_input`` the input slot of ``dst``;
+  ``tensor`` the tensor id carried; ``requires_grad`` whether the tensor requires grad;
+  ``kind`` "data" (the default when absent) or "saved": a tensor of the forward pass read by
+  a backward op, saved for backward by its forward op (an input, output or intermediate).
 - ``scopes``: per module path, its class name, the bytes saved for backward by ops inside it
   (including nested scopes) and its node count.
 """
 
-VERSION = 1
+VERSION = 2
 SCHEMA_NAME = "torchlite.graph"
 
 
@@ -137,15 +149,17 @@ SCALAR_REF = Obj({"scalar": Any()})
 SOURCE = Obj({"file": str, "line": int}, {"function": str, "code": Nullable(str)})
 
 NODE = Obj(
-    {"id": int, "kind": OneOf("op", "leaf", "param"), "op": str, "label": str,
+    {"id": int, "kind": OneOf("op", "leaf", "param", "buffer", "constant"), "op": str,
+     "label": str,
      "backward_rule": str, "phase": OneOf("forward", "backward"), "scope": str,
      "status": OneOf("ok", "error"), "inputs": ListOf(Either(TENSOR_REF, SCALAR_REF)),
      "outputs": ListOf(TENSOR_REF)},
     {"source": Nullable(SOURCE), "time_ms": FLOAT_OR_NONE, "saved_bytes": int,
-     "error": Nullable(str), "params": MapOf(Any()), "grad_of": Nullable(int)})
+     "error": Nullable(str), "params": MapOf(Any()), "grad_of": Nullable(int),
+     "saved": ListOf(TENSOR_REF)})
 
-EDGE = Obj({"src": int, "src_output": int, "dst": int, "dst_input": int, "tensor": str,
-            "requires_grad": bool})
+EDGE = Obj({"src": int, "dst": int, "dst_input": int, "tensor": str, "requires_grad": bool},
+           {"src_output": int, "src_saved": int, "kind": OneOf("data", "saved")})
 
 SCOPE = Obj({"type": str, "saved_bytes": int, "nodes": int})
 
@@ -162,7 +176,8 @@ SCHEMA = Obj({"schema": OneOf(SCHEMA_NAME), "version": int, "kind": OneOf("trace
 
 def validate(d):
     """Check a graph document against ``SCHEMA`` and its cross references (unique node ids,
-    edges between existing nodes and slots); raise ValueError naming the path of the problem.
+    edges between existing nodes and slots, each from one source slot); raise ValueError
+    naming the path of the problem.
     Returns ``d`` so it can wrap a load: ``validate(json.loads(text))``."""
     _check(d, SCHEMA, "$")
     if d["version"] > VERSION:
@@ -174,13 +189,17 @@ def validate(d):
             raise ValueError(f"$.nodes[{i}].id: duplicate node id {n['id']}")
         nodes[n["id"]] = n
     for i, e in enumerate(d["edges"]):
-        for end, slot, field in (("src", "src_output", "outputs"), ("dst", "dst_input", "inputs")):
+        if ("src_output" in e) == ("src_saved" in e):
+            raise ValueError(f"$.edges[{i}]: expected one of src_output and src_saved")
+        src_slot = ("src_output", "outputs") if "src_output" in e else ("src_saved", "saved")
+        for end, (slot, field) in (("src", src_slot), ("dst", ("dst_input", "inputs"))):
             node = nodes.get(e[end])
             if node is None:
                 raise ValueError(f"$.edges[{i}].{end}: no node with id {e[end]}")
-            if not 0 <= e[slot] < len(node[field]):
+            n_slots = len(node.get(field, ()))
+            if not 0 <= e[slot] < n_slots:
                 raise ValueError(f"$.edges[{i}].{slot}: node {e[end]} has "
-                                 f"{len(node[field])} {field}, got index {e[slot]}")
+                                 f"{n_slots} {field}, got index {e[slot]}")
     return d
 
 
@@ -306,13 +325,13 @@ EXAMPLE = {
     ],
     "edges": [
         {"src": 0, "src_output": 0, "dst": 2, "dst_input": 0, "tensor": "t0",
-         "requires_grad": True},
+         "requires_grad": True, "kind": "data"},
         {"src": 1, "src_output": 0, "dst": 2, "dst_input": 1, "tensor": "t1",
-         "requires_grad": False},
+         "requires_grad": False, "kind": "data"},
         {"src": 2, "src_output": 0, "dst": 3, "dst_input": 0, "tensor": "t2",
-         "requires_grad": True},
+         "requires_grad": True, "kind": "data"},
         {"src": 1, "src_output": 0, "dst": 4, "dst_input": 1, "tensor": "t1",
-         "requires_grad": False},
+         "requires_grad": False, "kind": "saved"},
     ],
     "scopes": {"model": {"type": "Model", "saved_bytes": 24, "nodes": 3},
                "model.fc": {"type": "Linear", "saved_bytes": 24, "nodes": 2}},

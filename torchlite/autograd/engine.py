@@ -8,6 +8,8 @@ A first-order pass (no ``create_graph``, no recorder listening, no anomaly mode)
 arrays between nodes and runs the rules of ``array_backward`` Functions on them directly; the
 other rules, hooks, captured and accumulated gradients see Tensors wrapping those arrays.
 """
+import itertools
+
 import numpy as np
 
 from .. import _dtype
@@ -113,8 +115,8 @@ def _roots(tensors, grad_tensors, create_graph):
 def _collect(edges, want_parents):
     """Dependency counts of every node reachable from the roots (and each node's parents)."""
     deps, parents = {}, {}
-    seen = set()
-    stack = [n for n, _ in edges if not (n in seen or seen.add(n))]
+    stack = list({n: None for n, _ in edges})
+    roots = set(stack)
     while stack:
         node = stack.pop()
         if isinstance(node, Tensor):
@@ -123,12 +125,15 @@ def _collect(edges, want_parents):
             if e is None:
                 continue
             nxt = e[0]
-            deps[nxt] = deps.get(nxt, 0) + 1
+            count = deps.get(nxt)
+            if count is None:
+                deps[nxt] = 1
+                if nxt not in roots:
+                    stack.append(nxt)
+            else:
+                deps[nxt] = count + 1
             if want_parents:
                 parents.setdefault(nxt, []).append(node)
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
     return deps, parents
 
 
@@ -161,11 +166,9 @@ def _run(edges, root_grads, retain_graph, create_graph, captures):
     for (node, nr), g in zip(edges, root_grads):
         _add_to_buffer(buffers, node, nr, g._data if arrays else g)
     ready = [n for n in buffers if deps.get(n, 0) == 0]
-    array_mode = F.ARRAY_MODE
-    prev_mode, prev_phase, prev_arrays = STATE.enabled, F.ENGINE_STATE["phase"], array_mode.on
+    prev_mode, prev_phase = STATE.enabled, F.ENGINE_STATE["phase"]
     STATE.enabled = bool(create_graph)
     F.ENGINE_STATE["phase"] = "backward"
-    array_mode.on = arrays
     try:
         while ready:
             node = ready.pop()
@@ -181,8 +184,9 @@ def _run(edges, root_grads, retain_graph, create_graph, captures):
                         for i in capture_at.get((node, 0), ()):
                             results[i] = g
                 continue
+            hooked = node._has_hooks
             if grads is not None:
-                if node._has_hooks:
+                if hooked:
                     grads = _array_pre_hooks(node, grads) if arrays else _pre_hooks(node, grads)
                 if capture_at:
                     for j, g in enumerate(grads):
@@ -191,14 +195,20 @@ def _run(edges, root_grads, retain_graph, create_graph, captures):
                                 else g
             if needed is not None and node not in needed:
                 continue
+            node_edges = node._edges
             if grads is None:
-                in_grads = None
-            elif len(grads) == 1 and not node._has_hooks and not anomaly["enabled"] and (
+                in_grads = _NO_GRADS
+            elif len(grads) == 1 and not hooked and not anomaly["enabled"] and (
                     not arrays or node.array_backward and grads[0].dtype is not _BFLOAT16):
-                in_grads = type(node).backward(node, grads[0])  # the common case, inline
+                if arrays:  # the rule's saved_tensors are arrays now
+                    node._on_arrays = True
+                    in_grads = type(node).backward(node, grads[0])
+                    node._on_arrays = False
+                else:
+                    in_grads = type(node).backward(node, grads[0])  # the common case, inline
                 if type(in_grads) is not tuple:
                     in_grads = (in_grads,)
-                if len(in_grads) != len(node._edges):
+                if len(in_grads) != len(node_edges):
                     in_grads = _fix_count(node, in_grads)
             elif arrays:
                 in_grads = _backward_on_tensors(node, grads)
@@ -207,16 +217,15 @@ def _run(edges, root_grads, retain_graph, create_graph, captures):
             if not retain_graph:
                 node._released = True
                 node._saved = None
-            for k, e in enumerate(node._edges):
+            for k, (e, g) in enumerate(zip(node_edges, in_grads)):
                 if e is None:
                     continue
                 nxt = e[0]
-                g = in_grads[k] if in_grads is not None else None
                 if g is not None:
                     if arrays:
                         if g.__class__ is not _NDARRAY:
                             g = _grad_array(node, k, g)
-                        if g.shape != e[2] or g.dtype != e[3]:
+                        if g.shape != e[2] or g.dtype is not e[3] and g.dtype != e[3]:
                             g = _fit(_make(g, node.device), e, node, k)._data
                     else:
                         if g.__class__ is not Tensor and not isinstance(g, Tensor):
@@ -226,26 +235,35 @@ def _run(edges, root_grads, retain_graph, create_graph, captures):
                             g = _fit(g, e, node, k)
                     buf = buffers.get(nxt)
                     if buf is None:
-                        buf = buffers[nxt] = [None] * getattr(nxt, "num_outputs", 1)
-                    nr = e[1]
-                    if buf[nr] is None:
-                        buf[nr] = g
+                        buffers[nxt] = [g] if isinstance(nxt, Tensor) or nxt.num_outputs == 1 \
+                            else _first_buffer(nxt, e[1], g)
+                    elif buf[e[1]] is None:
+                        buf[e[1]] = g
                     elif arrays or create_graph:
-                        buf[nr] = buf[nr] + g
+                        buf[e[1]] = buf[e[1]] + g
                     else:  # plain sum of arrays: no graph to record, no op to dispatch
+                        nr = e[1]
                         buf[nr] = _make(g._device.xp.add(buf[nr]._data, g._data), g._device)
-                deps[nxt] -= 1
-                if deps[nxt] == 0:
+                left = deps[nxt] - 1
+                deps[nxt] = left
+                if left == 0:
                     ready.append(nxt)
     finally:
         STATE.enabled = prev_mode
         F.ENGINE_STATE["phase"] = prev_phase
-        array_mode.on = prev_arrays
     return results
 
 
 _NDARRAY = np.ndarray  # the class check of the common case; other array types take _grad_array
+_NO_GRADS = itertools.repeat(None)  # a node reached without gradients passes None on
 _BFLOAT16 = _dtype.bfloat16.np  # NumPy widens bfloat16 with Python floats: rules see Tensors
+
+
+def _first_buffer(node, nr, g):
+    """The gradient buffer of a node with several outputs, holding ``g`` at output ``nr``."""
+    buf = [None] * node.num_outputs
+    buf[nr] = g
+    return buf
 
 
 def _grad_array(node, k, g):
@@ -271,12 +289,7 @@ def _backward_on_tensors(node, grads):
     """In an array pass, a rule written for Tensors only (or a node with hooks, several
     outputs, bfloat16 gradients): run on Tensors wrapping the arrays, under no_grad."""
     device = node.device
-    array_mode = F.ARRAY_MODE
-    array_mode.on = False
-    try:
-        out = _call_backward(node, [None if g is None else _make(g, device) for g in grads])
-    finally:
-        array_mode.on = True
+    out = _call_backward(node, [None if g is None else _make(g, device) for g in grads])
     return tuple([g if g is None else g._data if isinstance(g, Tensor) else _bad_grad(node, k, g)
                   for k, g in enumerate(out)])
 

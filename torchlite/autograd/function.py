@@ -9,10 +9,12 @@ Only ``apply`` wraps arrays into Tensors, checks devices, promotes dtypes, honou
 builds the node, stamps versions and tells the op listeners (the graph recorder).
 """
 import functools
+import itertools
 import re
-import threading
 import traceback
 import weakref
+
+from operator import is_not
 
 import numpy as np
 
@@ -136,6 +138,7 @@ class Function(Node):
     _saved = None
     _non_diff = None
     _needs_input_grad = None
+    _on_arrays = False  # the engine runs this node's rule on arrays now: saved_tensors are arrays
 
     # ---- ctx API used inside forward / backward -------------------------------------------
     def save_for_backward(self, *items):
@@ -143,7 +146,32 @@ class Function(Node):
 
     @property
     def saved_tensors(self):
-        return self._unpack_saved()
+        saved = self._saved
+        if saved is None:
+            if self._released:
+                raise RuntimeError(
+                    "Trying to backward through the graph a second time (or directly access "
+                    "saved tensors after they have already been freed). Saved intermediate "
+                    "values of the graph are freed when you call .backward() or "
+                    "autograd.grad(). Specify retain_graph=True if you need to backward "
+                    "through the graph a second time or if you need to access saved tensors "
+                    "after calling backward.")
+            return ()
+        arrays = self._on_arrays  # set by the engine around an array_backward rule
+        out = []
+        for s in saved:
+            if type(s) is tuple:  # (input, its version when saved[, the cast array forward saw])
+                t = s[0]
+                if t._vc[0] != s[1]:  # named by its grad_fn now, the in-place op's
+                    _raise_modified(t._data, t._vc[0], s[1], t._grad_fn, t._output_nr)
+                out.append((t._data if len(s) == 2 else s[2]) if arrays else t)
+            elif type(s) is _SavedOutput:
+                if s.vc[0] != s.version:
+                    _raise_modified(s.data, s.vc[0], s.version, self, s.index)
+                out.append(s.data if arrays else s.tensor(self))
+            else:
+                out.append(s)
+        return tuple(out)
 
     def mark_non_differentiable(self, *outputs):
         self._non_diff = tuple(outputs)
@@ -163,13 +191,17 @@ class Function(Node):
         super().__init_subclass__(**kw)
         cls._node_name = cls.__dict__.get("node_name") or (
             cls.__name__ + ("Backward0" if cls.raw else "Backward"))
+        # the class settings apply reads, as one tuple: one class-attribute lookup per op
+        cls._settings = (cls.raw, cls.differentiable, cls.promote, cls.changes_device,
+                         cls.is_view)
 
     # ---- the hot path ---------------------------------------------------------------------
     @classmethod
     def apply(cls, *args, **params):
-        if not cls.raw:
+        raw, differentiable, promote, changes_device, is_view = cls._settings
+        if not raw:
             return _apply_tensor_function(cls, args, params)
-        grad = cls.differentiable and STATE.enabled
+        grad = differentiable and STATE.enabled
         arrays = []
         edges = []  # built while reading the inputs: one pass over args
         device = npd = None
@@ -204,8 +236,8 @@ class Function(Node):
             edges.append(None)
         if device is None or device is _MIXED:
             device = _resolve_devices(cls, args, arrays)
-        if cls.promote is not None and (others or not uniform or not (
-                npd.kind in "fcV" or cls.promote == "promote")):
+        if promote is not None and (others or not uniform or not (
+                npd.kind in "fcV" or promote == "promote")):
             _promote(cls, args, arrays, npd if uniform else None)
         ctx = _new(cls)
         xp = ctx.xp = device._xp or device.xp
@@ -217,7 +249,7 @@ class Function(Node):
             out = cls.forward(ctx, *arrays, **params) if params else cls.forward(ctx, *arrays)
         except ValueError as e:
             raise _shape_error(cls, args, e) from None
-        if cls.changes_device:
+        if changes_device:
             device = ctx.out_device
             xp = ctx.xp = device.xp
         if type(out) is not tuple:
@@ -234,7 +266,7 @@ class Function(Node):
                 t._requires_grad = True
                 t._grad_fn = ctx
                 if ctx._to_save is not None or _ANOMALY["enabled"]:
-                    _finish_node(ctx, args, arrays, (t,), (raw,))
+                    _finish_node(ctx, args, arrays, t, raw)
             else:
                 t._requires_grad = False
                 t._grad_fn = None
@@ -246,7 +278,7 @@ class Function(Node):
                 _finish_node(ctx, args, arrays, outputs, out)
                 ctx.num_outputs = len(outputs)
                 ctx._out_meta = [(o._data.shape, o._data.dtype) for o in outputs]
-        if cls.is_view:
+        if is_view:
             _link_view(args[0], outputs, cls, args[1:], params)
         if OP_LISTENERS:
             for listener in OP_LISTENERS:
@@ -259,53 +291,17 @@ class Function(Node):
 
     @property
     def needs_input_grad(self):
-        given = self._needs_input_grad
-        if given is not None:
-            return given
-        return tuple([e is not None for e in self._edges])
+        edges = self._edges
+        if edges:  # a node of the graph
+            return tuple(map(is_not, edges, _NONES))
+        given = self._needs_input_grad  # a custom Function outside autograd
+        return () if given is None else given
 
     # ---- what the engine calls ------------------------------------------------------------
-    def _unpack_saved(self):
-        saved = self._saved
-        if saved is None:
-            if self._released:
-                raise RuntimeError(
-                    "Trying to backward through the graph a second time (or directly access "
-                    "saved tensors after they have already been freed). Saved intermediate "
-                    "values of the graph are freed when you call .backward() or "
-                    "autograd.grad(). Specify retain_graph=True if you need to backward "
-                    "through the graph a second time or if you need to access saved tensors "
-                    "after calling backward.")
-            return ()
-        arrays = ARRAY_MODE.on and type(self).array_backward
-        out = []
-        for s in saved:
-            if type(s) is tuple:  # (input tensor, its version when saved, the array forward saw)
-                t, version, arr = s
-                if t._vc[0] != version:  # named by its grad_fn now, the in-place op's
-                    _raise_modified(t._data, t._vc[0], version, t._grad_fn, t._output_nr)
-                out.append(arr if arrays else t)
-            elif type(s) is _SavedOutput:
-                if s.vc[0] != s.version:
-                    _raise_modified(s.data, s.vc[0], s.version, self, s.index)
-                out.append(s.data if arrays else s.tensor(self))
-            else:
-                out.append(s)
-        return tuple(out)
-
     def _release(self):
         self._released = True
         self._saved = None
 
-
-class _ArrayMode(threading.local):
-    """Set by the engine while it runs first-order backward rules on raw arrays: then
-    ``saved_tensors`` of an ``array_backward`` node gives the arrays forward saw."""
-
-    on = False
-
-
-ARRAY_MODE = _ArrayMode()
 
 
 def _raise_modified(data, now, expected, producer, output_nr):
@@ -329,6 +325,7 @@ def _raise_modified(data, now, expected, producer, output_nr):
 
 
 _new = object.__new__
+_NONES = itertools.repeat(None)
 _MIXED = object()  # marker: inputs on more than one device
 
 
@@ -360,23 +357,36 @@ def _edges_of(args):
 
 
 def _finish_node(ctx, args, arrays, outs, raw):
-    """Stamp what forward saved (see _saved_record) and, under anomaly detection, the stack."""
+    """Stamp what forward saved (see _saved_record) and, under anomaly detection, the stack.
+    ``outs`` and ``raw``: the output Tensors and forward's arrays (one each: not tuples)."""
     to_save = ctx._to_save
     if to_save is not None:
         ctx._to_save = None
-        n = len(arrays)
         saved = []
+        first = arrays[0] if arrays else None
         for s in to_save:
-            for i in range(n):  # the common case: an input
-                if arrays[i] is s:
-                    a = args[i]
-                    saved.append((a, a._vc[0], s) if isinstance(a, Tensor) else s)
-                    break
+            if s is first:  # the common case: an input, most often the first
+                i = 0
             else:
-                saved.append(_saved_record(s, outs, raw, ctx.xp.ndarray))
+                i = _index_of(arrays, s)
+                if i is None:
+                    saved.append(_saved_record(s, outs, raw, ctx.xp.ndarray))
+                    continue
+            a = args[i]
+            if isinstance(a, Tensor):  # the array too where forward saw a cast copy
+                s = (a, a._vc[0]) if s is a._data or s is a else (a, a._vc[0], s)
+            saved.append(s)
         ctx._saved = saved
     if _ANOMALY["enabled"]:
         ctx._forward_stack = traceback.format_stack()
+
+
+def _index_of(items, x):
+    """The index of ``x`` in ``items`` by identity (arrays do not compare with ==), or None."""
+    for i, item in enumerate(items):
+        if item is x:
+            return i
+    return None
 
 
 def _saved_record(s, outs, raw, ndarray):
@@ -385,13 +395,15 @@ def _saved_record(s, outs, raw, ndarray):
     if s is None:
         return s
     if isinstance(s, Tensor):
-        return (s, s._vc[0], s._data)
+        return (s, s._vc[0])
+    if type(outs) is not tuple:
+        outs, raw = (outs,), (raw,)
     for i, o in enumerate(outs):
         if o._data is s or (i < len(raw) and raw[i] is s):
             return _SavedOutput(i, o)
     if not isinstance(s, ndarray):
         return s
-    return (_make(s, outs[0]._device), 0, s)
+    return (_make(s, outs[0]._device), 0)
 
 
 def _shape_error(cls, args, err):

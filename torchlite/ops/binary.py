@@ -219,7 +219,7 @@ def _conj(x):
 
 def _is_complex(x):
     """Whether a gradient (a Tensor, or an array in a first-order backward) is complex."""
-    return getattr(x, "_data", x).dtype.kind == "c"
+    return (x._data if isinstance(x, Tensor) else x).dtype.kind == "c"
 
 
 def _zero_grads(ctx, grad):

@@ -223,6 +223,14 @@ class GradMask(Function):
         return _MASKS[rule](ctx.xp, a, lo, hi)
 
 
+def _grad_mask(ctx, rule, a, *bounds):
+    """GradMask of ``a``: a Tensor, or an array where a first-order backward runs on arrays."""
+    if isinstance(a, Tensor):
+        return GradMask.apply(a, *bounds, rule=rule)
+    lo, hi = (bounds + (None, None))[:2]
+    return _MASKS[rule](ctx.xp, a, lo, hi)
+
+
 class ZeroGrad(Function):
     """The zero gradient of piecewise-constant ops (floor, sign, ...): zeros like ``grad``."""
 
@@ -312,6 +320,7 @@ class Abs(_Exact):
 
 class Neg(_Exact):
     label = "-a"
+    array_backward = True
     backward_rule = "grad_a = -grad"
     saves = None
     ufunc = "negative"
@@ -323,6 +332,7 @@ class Neg(_Exact):
 
 class Exp(_Unary):
     label = "exp(a)"
+    array_backward = True
     backward_rule = "grad_a = grad * exp(a)"
     saves = "output"
     ufunc = "exp"
@@ -334,6 +344,7 @@ class Exp(_Unary):
 
 class Exp2(_Unary):
     label = "2 ** a"
+    array_backward = True
     backward_rule = "grad_a = grad * 2**a * ln(2)"
     saves = "output"
     ufunc = "exp2"
@@ -345,6 +356,7 @@ class Exp2(_Unary):
 
 class Expm1(_Unary):
     label = "exp(a) - 1"
+    array_backward = True
     backward_rule = "grad_a = grad * (expm1(a) + 1)"
     saves = "output"
     ufunc = "expm1"
@@ -356,6 +368,7 @@ class Expm1(_Unary):
 
 class Log(_Unary):
     label = "log(a)"
+    array_backward = True
     backward_rule = "grad_a = grad / a"
     ufunc = "log"
 
@@ -366,6 +379,7 @@ class Log(_Unary):
 
 class Log2(_Unary):
     label = "log2(a)"
+    array_backward = True
     backward_rule = "grad_a = grad / (a * ln(2))"
     ufunc = "log2"
 
@@ -376,6 +390,7 @@ class Log2(_Unary):
 
 class Log10(_Unary):
     label = "log10(a)"
+    array_backward = True
     backward_rule = "grad_a = grad / (a * ln(10))"
     ufunc = "log10"
 
@@ -386,6 +401,7 @@ class Log10(_Unary):
 
 class Log1P(_Unary):
     label = "log(1 + a)"
+    array_backward = True
     backward_rule = "grad_a = grad / (1 + a)"
     ufunc = "log1p"
 
@@ -396,6 +412,7 @@ class Log1P(_Unary):
 
 class Sqrt(_Unary):
     label = "sqrt(a)"
+    array_backward = True
     backward_rule = "grad_a = grad / (2 * sqrt(a))"
     saves = "output"
     ufunc = "sqrt"
@@ -407,6 +424,7 @@ class Sqrt(_Unary):
 
 class Rsqrt(_Unary):
     label = "1 / sqrt(a)"
+    array_backward = True
     backward_rule = "grad_a = -grad * rsqrt(a)**3 / 2"
     saves = "output"
 
@@ -421,6 +439,7 @@ class Rsqrt(_Unary):
 
 class Square(_Exact):
     label = "a ** 2"
+    array_backward = True
     backward_rule = "grad_a = grad * 2 * a"
 
     @staticmethod
@@ -454,6 +473,7 @@ class Cos(_Unary):
 
 class Tan(_Unary):
     label = "tan(a)"
+    array_backward = True
     backward_rule = "grad_a = grad * (1 + tan(a)**2)"
     saves = "output"
     ufunc = "tan"
@@ -485,6 +505,7 @@ class Acos(_Unary):
 
 class Atan(_Unary):
     label = "atan(a)"
+    array_backward = True
     backward_rule = "grad_a = grad / (1 + a**2)"
     ufunc = "arctan"
 
@@ -515,6 +536,7 @@ class Cosh(_Unary):
 
 class Tanh(_Unary):
     label = "tanh(a)"
+    array_backward = True
     backward_rule = "grad_a = grad * (1 - tanh(a)**2)"
     saves = "output"
     ufunc = "tanh"
@@ -546,6 +568,7 @@ class Acosh(_Unary):
 
 class Atanh(_Unary):
     label = "atanh(a)"
+    array_backward = True
     backward_rule = "grad_a = grad / (1 - a**2)"
     ufunc = "arctanh"
 
@@ -556,6 +579,7 @@ class Atanh(_Unary):
 
 class Sigmoid(_Unary):
     label = "sigmoid(a)"
+    array_backward = True
     backward_rule = "grad_a = grad * s * (1 - s), s = sigmoid(a)"
     saves = "output"
 
@@ -593,6 +617,7 @@ class Logit(_Unary):
 
 class Relu(_Exact):
     label = "max(a, 0)"
+    array_backward = True
     backward_rule = "grad_a = grad * (a > 0), grad at NaN"
     saves = "output"
 
@@ -602,7 +627,7 @@ class Relu(_Exact):
 
     @staticmethod
     def vjp(ctx, grad, y):
-        return grad * GradMask.apply(y, rule="not_at_most_zero")
+        return grad * _grad_mask(ctx, "not_at_most_zero", y)
 
 
 class Erf(_Unary):
@@ -698,6 +723,7 @@ class Sgn(Sign):
 
 class Frac(_Exact):
     label = "a - trunc(a)"
+    array_backward = True
     backward_rule = "grad_a = grad"
     saves = None
 
@@ -712,6 +738,7 @@ class Frac(_Exact):
 
 class Reciprocal(_Unary):
     label = "1 / a"
+    array_backward = True
     backward_rule = "grad_a = -grad / a**2"
     saves = "output"
     ufunc = "reciprocal"
@@ -724,6 +751,7 @@ class Reciprocal(_Unary):
 class _Scale(_Unary):
     """a * factor (angle conversions): ``factor`` is the derivative."""
 
+    array_backward = True
     saves = None
     factor = 1.0
 

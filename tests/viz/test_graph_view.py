@@ -98,10 +98,29 @@ def test_tensor_is_traced():
     assert "MulBackward0" in ops and "SumBackward0" in ops
 
 
-def test_show_displays_and_returns_the_view(doc, monkeypatch):
+def test_show_displays_the_view_once(doc, monkeypatch):
     import IPython.display
 
     shown = []
     monkeypatch.setattr(IPython.display, "display", shown.append)
-    view = torchlite.viz.show(doc, phase="forward")
-    assert shown == [view] and view.phase == "forward"
+    # None: a cell ending in show(...) must not display the view a second time
+    assert torchlite.viz.show(doc, phase="forward") is None
+    [view] = shown
+    assert isinstance(view, GraphView) and view.phase == "forward"
+
+
+def test_text_reprs_summarise_the_widget_not_its_address():
+    """The text/plain of a widget's display (what static pages and consoles show)."""
+    x = torchlite.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    view = GraphView(y, phase="forward")
+    data = view._repr_mimebundle_()
+    data = data[0] if isinstance(data, tuple) else data
+    assert data["text/plain"] == "GraphView(2 ops, 1 leaves, phase='forward')"
+    stepper = torchlite.viz.BackpropStepper(y)
+    assert repr(stepper) == f"BackpropStepper(step 0 of {len(stepper.steps)})"
+    dash = torchlite.viz.TrainingDashboard(torchlite.nn.Linear(2, 1))
+    dash.log(0, loss=1.0)
+    data = dash._repr_mimebundle_()
+    data = data[0] if isinstance(data, tuple) else data
+    assert data["text/plain"] == repr(dash) and "0x" not in repr(dash)

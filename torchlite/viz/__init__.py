@@ -27,13 +27,13 @@ def __getattr__(name):
 
 def show(graph_or_tensor, **options):
     """Display an interactive ``GraphView`` of a Graph, a graph document (dict or JSON text) or
-    a tensor (its autograd graph, ``torchlite.graph.trace``) and return the view; keep the
-    returned view to read ``view.selected`` or to change ``phase``/``color_by``/``collapsed``.
-    ``history=dash`` (a TrainingDashboard made with ``record_graph_every``) adds each node's
-    statistics over the recorded training steps to the inspector."""
+    a tensor (its autograd graph, ``torchlite.graph.trace``). Returns None, like
+    ``matplotlib.pyplot.show``, so that a cell ending in ``show(g)`` displays the view once; to
+    keep a handle (``view.selected``, ``phase``, ``color_by``, ``collapsed``) display a
+    ``GraphView(g, ...)`` yourself. ``history=dash`` (a TrainingDashboard made with
+    ``record_graph_every``) adds each node's statistics over the recorded training steps to the
+    inspector."""
     from IPython.display import display
 
     from ._graph_view import GraphView
-    view = GraphView(graph_or_tensor, **options)
-    display(view)
-    return view
+    display(GraphView(graph_or_tensor, **options))

@@ -49,6 +49,11 @@ class GraphView(StaticView, anywidget.AnyWidget):
         self._select_callbacks = []
         self.on_msg(self._on_front_end_msg)  # not `_handle_msg`: that is ipywidgets' own
 
+    def __repr__(self):
+        nodes = self.graph.get("nodes", [])
+        ops = sum(n["kind"] == "op" for n in nodes)
+        return f"GraphView({ops} ops, {len(nodes) - ops} leaves, phase={self.phase!r})"
+
     def set_graph(self, graph):
         """Show another graph (a Graph, document, JSON text or tensor)."""
         doc = graph_document(graph)

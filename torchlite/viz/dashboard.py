@@ -294,7 +294,9 @@ class TrainingDashboard:
         w = self.widget  # the static view (docs) replays the history logged so far
         state = {"params": w.params, "activations": w.activations, "every": w.every,
                  "_sync": sync_reply(*self._message(full=True))}
-        return add_static_view(w._repr_mimebundle_(**kwargs), "dashboard", state)
+        bundle = w._repr_mimebundle_(**kwargs)
+        (bundle[0] if isinstance(bundle, tuple) else bundle)["text/plain"] = repr(self)
+        return add_static_view(bundle, "dashboard", state)
 
     def __repr__(self):
         return (f"TrainingDashboard({len(self.names)} parameters, "

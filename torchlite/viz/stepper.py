@@ -36,6 +36,9 @@ class BackpropStepper(StaticView, anywidget.AnyWidget):
         bundle(STEPPER_BUNDLE)  # fail early, saying how to build the front end
         super().__init__(graph=doc, steps=steps, leaves=leaves, **kwargs)
 
+    def __repr__(self):
+        return f"BackpropStepper(step {self.step} of {len(self.steps)})"
+
     @traitlets.validate("step")
     def _clamp(self, proposal):
         return max(0, min(len(self.steps), proposal["value"]))

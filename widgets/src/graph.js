@@ -10,13 +10,15 @@ export const COLLAPSE_ABOVE = 150;   // as torchlite/viz/_data.py: larger graphs
 const FAMILIES = [
   ["leaf", /^(leaf|param|parameter|input|tensor|constant)$/],
   ["linalg", /matmul|^mm$|bmm|addmm|linear|conv|einsum|baddbmm|^dot$|^mv$|outer|attention/],
-  ["reduce", /^(sum|mean|max|min|amax|amin|prod|std|var|norm|logsumexp|argmax|argmin|cumsum)/],
+  ["reduce", new RegExp("^(sum|mean|max|min|amax|amin|prod|std|var|norm|logsumexp|argmax|" +
+    "argmin|cum|logcumsumexp|nansum|nanmean|median|nanmedian|mode|sort|topk|kthvalue|trace)")],
   ["activation", /relu|gelu|silu|sigmoid|tanh|softmax|softplus|elu|mish|hardswish|dropout/],
   ["loss", /loss|cross_entropy|nll|mse|bce/],
-  ["norm", /batch_norm|layer_norm|group_norm|instance_norm|rms_norm|embedding/],
+  ["norm", /batch_?norm|layer_?norm|group_?norm|instance_?norm|rms_?norm|normaffine|embedding/],
   ["shape", new RegExp("view|reshape|transpose|permute|expand|squeeze|unsqueeze|cat|stack|" +
     "split|chunk|^t$|flatten|contiguous|narrow|index|select|slice|gather|scatter|pad|repeat|" +
-    "clone|copy|to$")],
+    "clone|copy|to$|unbind|masked|take|put|rot90|flip|roll|alias|unfold|im2col|col2im|diag|" +
+    "tril|triu|movedim")],
   ["arith", new RegExp("^(add|sub|mul|div|neg|pow|rsub|true_divide|floor_divide|remainder|" +
     "fmod|abs|sqrt|rsqrt|exp|log|sin|cos|square|reciprocal|clamp|where|maximum|minimum|lerp|" +
     "addcmul|addcdiv)")],

@@ -33,6 +33,16 @@ test("op families and short names", () => {
   assert.equal(fam("TBackward0"), "shape");
   assert.equal(fam("leaf", "param"), "leaf");
   assert.equal(fam("Mystery"), "other");
+  // PyTorch's node names (no underscores) land in their families
+  const families = {
+    NativeLayerNormBackward0: "norm", NativeBatchNormBackward0: "norm", EmbeddingBackward0: "norm",
+    NllLossBackward0: "loss", MseLossBackward0: "loss", ConvolutionBackward0: "linalg",
+    ScaledDotProductFlashAttentionForCpuBackward0: "linalg", UnbindBackward0: "shape",
+    MaskedFillBackward0: "shape", IndexSelectBackward0: "shape", AliasBackward0: "shape",
+    SortBackward0: "reduce", TopkBackward0: "reduce", CumsumBackward0: "reduce",
+    MaxBackward1: "reduce",
+  };
+  for (const [op, family] of Object.entries(families)) assert.equal(fam(op), family, op);
 });
 
 test("scopes: prefixes, all scopes and the collapsed owner", () => {

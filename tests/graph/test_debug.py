@@ -196,3 +196,17 @@ def test_messages_name_notebook_cells_as_ipython_does():
     assert "source: Cell In[3], line 3 in <module>\n" in out
     assert "recorded file: Cell In[2]\n" in out
     assert "ipykernel" not in out and ".py:" not in out
+
+
+def test_error_in_a_primitive_backward_rule_names_its_node():
+    """A saved tensor modified in place: the rule of the node reading it fails."""
+    x = torch.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation") as info, \
+            G.record() as g:
+        y = x.exp()
+        y.add_(1)
+        y.sum().backward()
+    bad = g.error_node()
+    assert bad["op"] == "ExpBackward0" and bad["phase"] == "backward"
+    assert g.node(bad["grad_of"])["op"] == "ExpBackward0"
+    assert "during backward of ExpBackward0 (exp(a))\n" in str(info.value)

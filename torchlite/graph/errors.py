@@ -74,7 +74,7 @@ def failing_op(tb):
         tb = tb.tb_next
     frames = [f for f, _ in entries]
     backward_of = _running_node(frames)
-    found = _applied(frames) or _checked(frames)
+    found = _applied(frames) or _checked(frames, backward_of)
     if found is None:
         return None
     k, name, cls, operands = found
@@ -97,17 +97,18 @@ def _applied(frames):
     return None
 
 
-def _checked(frames):
+def _checked(frames, node):
     """The innermost torchlite frame with Tensor arguments: an op's argument check, or the
-    engine checking what a backward rule returned (then the node name is None). An op is
-    named by the outermost op function around it that applies a Function (F.linear, not
-    the mm it falls back to), as PyTorch names the op the user called."""
+    backward of ``node`` failing in its rule itself (reading a modified saved tensor) or in
+    the engine checking what the rule returned (then the op name is None). An op is named
+    by the outermost op function around it that applies a Function (F.linear, not the mm it
+    falls back to), as PyTorch names the op the user called."""
     for k in range(len(frames) - 1, -1, -1):
         f = frames[k]
         operands = _tensor_args(f) if in_torchlite(f) else ()
         if not operands:
             continue
-        if f.f_code.co_filename == E.__file__:
+        if f.f_code.co_filename == E.__file__ or _runs_rule_of(f, node):
             return k, None, None, operands
         outer = k
         while outer > 0 and _in_op_layer(frames[outer - 1]):
@@ -118,6 +119,14 @@ def _checked(frames):
                 return (k,) + found + (operands,)
         return k, f.f_code.co_name, None, operands
     return None
+
+
+def _runs_rule_of(frame, node):
+    """Whether ``frame`` runs ``node``'s backward rule (or a helper given the node as ctx)."""
+    if node is None:
+        return False
+    code = frame.f_code
+    return any(frame.f_locals.get(name) is node for name in code.co_varnames[:code.co_argcount])
 
 
 def _in_op_layer(frame):

@@ -318,3 +318,29 @@ def test_conv_weight_gradient_without_cached_columns(monkeypatch):
     compare_functional("conv2d", [(2, 3, 6, 5), (4, 3, 3, 3), (4,)], stride=2, padding=1)
     compare_functional("conv2d", [(2, 3, 6, 5), (4, 3, 3, 2), (4,)], padding=(1, 2),
                        dilation=(2, 1))
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_repeated_steps_reuse_scratch_without_aliasing(dtype):
+    """Conv temporaries are pooled between calls (``_scratch``): two forwards alive at once,
+    backward in the other order, retain_graph, and SGD steps all match PyTorch step by step."""
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.ReLU(),
+                              torch.nn.Conv2d(4, 4, 3, padding=1)).to(dtype)
+    ours = torchlite.nn.Sequential(torchlite.nn.Conv2d(3, 4, 3, padding=1), torchlite.nn.ReLU(),
+                                   torchlite.nn.Conv2d(4, 4, 3, padding=1)).to(
+        getattr(torchlite, str(dtype).split(".")[1]))
+    copy_weights(net, ours)
+    opts = [lib.optim.SGD(m.parameters(), lr=0.1) for lib, m in ((torch, net), (torchlite, ours))]
+    gen = np.random.default_rng(0)
+    for step in range(3):
+        xs = [gen.standard_normal((2, 3, 9, 9)) for _ in range(2)]
+        for (lib, model), opt in zip(((torch, net), (torchlite, ours)), opts):
+            opt.zero_grad()
+            a, b = (model(lib.tensor(x, dtype=next(model.parameters()).dtype)) for x in xs)
+            (b * b).sum().backward(retain_graph=True)
+            a.sum().backward()
+            (b * b).sum().backward()
+        for (name, p), q in zip(net.named_parameters(), ours.parameters()):
+            _assert_close(q.grad, p.grad, dtype, f"step {step} {name}.grad")
+        for opt in opts:
+            opt.step()

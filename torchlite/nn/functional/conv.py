@@ -17,6 +17,7 @@ from collections import namedtuple
 from ... import _creation
 from ...autograd.function import Function
 from ...ops._util import check_tensor
+from . import _scratch
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d"]
@@ -101,12 +102,14 @@ def _grid(size, geo):
 def _flat_plane(xp, shape, size, geo, dtype):
     """Zeros for (B, C, padded plane) flattened per plane, with a tail for the last window's
     overrun; returns (buffer (B, C, plane + tail), plane shape, the offset of each kernel offset
-    in the flat plane)."""
+    in the flat plane). The buffer is scratch: ``_scratch.give`` it back after use."""
     plane = tuple(n + lo + hi for n, lo, hi in zip(size, geo.lo, geo.hi))
     steps = [math.prod(plane[d + 1:]) for d in range(len(plane))]
     offsets = [sum(i * d * st for i, d, st in zip(k, geo.dilation, steps))
                for k in _offsets(geo.kernel)]
-    return xp.zeros(shape + (math.prod(plane) + offsets[-1],), dtype=dtype), plane, offsets
+    buf = _scratch.take(xp, shape + (math.prod(plane) + offsets[-1],), dtype)
+    buf.fill(0)
+    return buf, plane, offsets
 
 
 def _interior(buf, plane, size, lo):
@@ -117,10 +120,12 @@ def _interior(buf, plane, size, lo):
 
 def _im2col(xp, x, geo):
     """The columns of ``x`` for a matmul: contiguous (B, groups, C/g * prod(K), prod(grid)),
-    with the output shape and the grid (see ``_grid``)."""
+    with the output shape, the grid (see ``_grid``) and whether the columns are a scratch copy
+    (``_scratch.give`` them back after use) rather than a view of ``x``."""
     b, c = x.shape[:2]
     size = x.shape[2:]
     out, grid = _grid(size, geo)
+    buf = None
     if grid == out:
         view, _ = windows(xp, x, geo)
     else:
@@ -131,9 +136,14 @@ def _im2col(xp, x, geo):
         view = xp.lib.stride_tricks.as_strided(
             buf, (b, c) + geo.kernel + (math.prod(grid),),
             buf.strides[:2] + tuple(d * st for d, st in zip(geo.dilation, steps)) + (it,))
-    cols = view.reshape(b, geo.groups, (c // geo.groups) * math.prod(geo.kernel),
-                        math.prod(grid))
-    return cols, out, grid
+    shape = (b, geo.groups, (c // geo.groups) * math.prod(geo.kernel), math.prod(grid))
+    if view.flags.c_contiguous and buf is None:  # e.g. a 1x1 kernel: x itself, no copy
+        return view.reshape(shape), out, grid, False
+    cols = _scratch.take(xp, shape, x.dtype)
+    cols.reshape(view.shape)[...] = view
+    if buf is not None:
+        _scratch.give(buf)
+    return cols, out, grid, True
 
 
 def _from_grid(xp, y, out):
@@ -154,11 +164,24 @@ def _to_grid(xp, y, grid):
 
 def _conv_array(xp, x, w, geo):
     """conv of arrays: im2col, then one matmul broadcast over the batch and the groups; also
-    returns the columns (the weight gradient reuses them)."""
-    cols, out, grid = _im2col(xp, x, geo)
+    returns the columns (the weight gradient reuses them) and whether they are scratch."""
+    cols, out, grid, owned = _im2col(xp, x, geo)
     o = w.shape[0]
-    y = xp.matmul(w.reshape(geo.groups, o // geo.groups, -1), cols).astype(x.dtype, copy=False)
-    return _from_grid(xp, y.reshape((x.shape[0], o) + grid), out), cols
+    wg = w.reshape(geo.groups, o // geo.groups, -1)
+    if grid != out and _blas_float(x):  # the product is cropped: computed in scratch
+        y = _scratch.take(xp, cols.shape[:2] + (o // geo.groups, cols.shape[-1]), x.dtype)
+        xp.matmul(wg, cols, out=y)
+        res = _from_grid(xp, y.reshape((x.shape[0], o) + grid), out)
+        if not xp.may_share_memory(res, y):
+            _scratch.give(y)
+        return res, cols, owned
+    y = xp.matmul(wg, cols).astype(x.dtype, copy=False)
+    return _from_grid(xp, y.reshape((x.shape[0], o) + grid), out), cols, owned
+
+
+def _blas_float(a):
+    """float32 / float64: a matmul of these writes into an ``out`` array of the same dtype."""
+    return a.dtype.kind == "f" and a.dtype.itemsize >= 4
 
 
 def _conv_transpose_array(xp, y, w, geo, size):
@@ -177,21 +200,35 @@ def _conv_transpose_array(xp, y, w, geo, size):
         flipped = flipped.reshape((g * w.shape[1], o // g) + geo.kernel)
         lo = tuple(t - p for t, p in zip(span, geo.lo))
         hi = tuple(s + t - p - m for s, t, p, m in zip(size, span, lo, y.shape[2:]))
-        return _conv_array(xp, y, flipped, geo._replace(lo=lo, hi=hi))[0]
+        res, cols, owned = _conv_array(xp, y, flipped, geo._replace(lo=lo, hi=hi))
+        if owned:
+            _scratch.give(cols)
+        return res
     kn = math.prod(geo.kernel)
     wm = w.reshape(g, o // g, cg, kn).transpose(0, 3, 2, 1).reshape(g, kn * cg, o // g)
     out, grid = _grid(size, geo)
-    cols = xp.matmul(wm, _to_grid(xp, y, grid).reshape(n, g, o // g, -1)).astype(y.dtype,
-                                                                                 copy=False)
+    rows = _to_grid(xp, y, grid).reshape(n, g, o // g, -1)
+    if _blas_float(y):
+        cols = xp.matmul(wm, rows, out=_scratch.take(xp, (n, g, kn * cg, rows.shape[-1]),
+                                                     y.dtype))
+    else:
+        cols = xp.matmul(wm, rows).astype(y.dtype, copy=False)
     if grid == out:
-        return col2im(xp, cols.reshape((n, g) + geo.kernel + (cg,) + out), geo, size)
-    cols = cols.reshape(n, g, kn, cg, -1)
-    buf, plane, offsets = _flat_plane(xp, (n, g, cg), size, geo, cols.dtype)
-    run = cols.shape[-1]
-    for i, off in enumerate(offsets):
-        buf[..., off:off + run] += cols[:, :, i]
-    return xp.ascontiguousarray(_interior(buf, plane, size, geo.lo)).reshape(
-        (n, g * cg) + tuple(size))
+        res = col2im(xp, cols.reshape((n, g) + geo.kernel + (cg,) + out), geo, size)
+    else:
+        buf, plane, offsets = _flat_plane(xp, (n, g, cg), size, geo, cols.dtype)
+        run = cols.shape[-1]
+        parts = cols.reshape(n, g, kn, cg, -1)
+        for i, off in enumerate(offsets):
+            buf[..., off:off + run] += parts[:, :, i]
+        inner = _interior(buf, plane, size, geo.lo)
+        res = xp.ascontiguousarray(inner)
+        if res is not inner:
+            _scratch.give(buf)
+        res = res.reshape((n, g * cg) + tuple(size))
+    if _blas_float(y):
+        _scratch.give(cols)
+    return res
 
 
 # Columns up to this size are kept from forward for the weight gradient (saves one im2col);
@@ -220,9 +257,11 @@ class _Conv(Function):
     def forward(ctx, x, w, b, geo):
         ctx.geo = geo
         ctx.save_for_backward(x, w)
-        out, cols = _conv_array(ctx.xp, x, w, geo)
+        out, cols, owned = _conv_array(ctx.xp, x, w, geo)
         if True in ctx.needs_input_grad[1:2] and cols.nbytes <= _CACHE_BYTES:
-            ctx.cols = cols  # used once by the weight gradient, then dropped
+            ctx.cols = (cols, owned)  # used once by the weight gradient, then dropped
+        elif owned:
+            _scratch.give(cols)
         if b is not None:
             out += b.reshape((-1,) + (1,) * len(geo.kernel))
         return out
@@ -279,17 +318,21 @@ class _ConvWeight(Function):
     backward_rule = "grad_x = conv_transpose(y, grad); grad_y = conv(x, grad)"
 
     @staticmethod
-    def forward(ctx, x, y, geo, cols=None):
+    def forward(ctx, x, y, geo, cols=None):  # cols: (columns of x, whether scratch)
         ctx.geo = geo
         ctx.save_for_backward(x, y)
         xp = ctx.xp
         if cols is None:
-            cols = _im2col(xp, x, geo)[0]
+            cols, _, _, owned = _im2col(xp, x, geo)
+        else:
+            cols, owned = cols
         g = geo.groups
         n, o = y.shape[:2]
         y = _to_grid(xp, y, _grid(x.shape[2:], geo)[1])
         gw = xp.matmul(y.reshape(n, g, o // g, -1), cols.swapaxes(2, 3)).sum(0).astype(
             y.dtype, copy=False)
+        if owned:
+            _scratch.give(cols)
         return gw.reshape((o, x.shape[1] // g) + geo.kernel)
 
     @staticmethod

@@ -8,7 +8,7 @@ export const COLLAPSE_ABOVE = 150;   // as torchlite/viz/_data.py: larger graphs
 
 // Op families for colouring; the first family whose pattern matches the op name wins.
 const FAMILIES = [
-  ["leaf", /^(leaf|param|parameter|input|tensor|constant)$/],
+  ["leaf", /^(leaf|param|parameter|buffer|input|tensor|constant|grad)$/],
   ["linalg", /matmul|^mm$|bmm|addmm|linear|conv|einsum|baddbmm|^dot$|^mv$|outer|attention/],
   ["reduce", new RegExp("^(sum|mean|max|min|amax|amin|prod|std|var|norm|logsumexp|argmax|" +
     "argmin|cum|logcumsumexp|nansum|nanmean|median|nanmedian|mode|sort|topk|kthvalue|trace)")],
@@ -285,7 +285,9 @@ export function toDot(g, opts = {}) {
     const a = dotName.get(e.src), b = dotName.get(e.dst);
     if (!a || !b || a === b || seen.has(`${a}>${b}`)) continue;
     seen.add(`${a}>${b}`);
-    const attrs = e.requires_grad === false ? ' [style="dashed"]' : "";
+    // saved for backward: dotted (as the DOT export); no gradient flows: dashed
+    const style = e.kind === "saved" ? "dotted" : e.requires_grad === false ? "dashed" : "";
+    const attrs = style ? ` [style="${style}"]` : "";
     lines.push(`  ${a} -> ${b}${attrs};`);
   }
   lines.push("}");

@@ -32,6 +32,7 @@ test("op families and short names", () => {
   assert.equal(fam("ReluBackward0"), "activation");
   assert.equal(fam("TBackward0"), "shape");
   assert.equal(fam("leaf", "param"), "leaf");
+  for (const kind of ["buffer", "constant", "grad"]) assert.equal(fam("leaf", kind), "leaf", kind);
   assert.equal(fam("Mystery"), "other");
   // PyTorch's node names (no underscores) land in their families
   const families = {
@@ -62,6 +63,8 @@ test("toDot draws every node, clusters for scopes and each edge once", () => {
   assert.match(v.dot, /N1 -> N2 \[style="dashed"\]/);  // no gradient flows from x
   assert.match(v.dot, /label="Mul\\n\(3,\)"/);
   assert.match(v.dot, /label="fc\.weight\\n\(3,\)".*shape=ellipse/);
+  const saved = normalize({ nodes: g.nodes, edges: [{ src: 1, dst: 2, kind: "saved" }] });
+  assert.match(toDot(saved, {}).dot, /N1 -> N2 \[style="dotted"\]/);  // read by backward
 });
 
 test("collapsing a scope folds its nodes into one box and reroutes edges", () => {

@@ -138,3 +138,30 @@ def test_a_rule_returning_a_python_number_is_an_error_in_both_passes():
         x = torchlite.ones(2, requires_grad=True)
         with pytest.raises(RuntimeError, match="expected Variable or None"):
             Bad.apply(x).sum().backward(create_graph=create_graph)
+
+
+def test_a_failing_array_rule_leaves_the_node_usable_by_a_tensor_pass():
+    class FailsOnce(Function):
+        raw = True
+        array_backward = True
+        failed = []
+
+        @staticmethod
+        def forward(ctx, a):
+            ctx.save_for_backward(a)
+            return a * 3
+
+        @staticmethod
+        def backward(ctx, grad):
+            (a,) = ctx.saved_tensors
+            if not FailsOnce.failed:
+                FailsOnce.failed.append(True)
+                raise ValueError("first try")
+            return grad * 3 + a * 0
+
+    x = torchlite.ones(2, requires_grad=True)
+    y = FailsOnce.apply(x).sum()
+    with pytest.raises(ValueError, match="first try"):
+        y.backward(retain_graph=True)
+    (g,) = torchlite.autograd.grad(y, x, create_graph=True)
+    assert type(g) is Tensor and g.tolist() == [3.0, 3.0]

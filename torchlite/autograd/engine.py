@@ -40,7 +40,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
          only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """torch.autograd.grad: the gradients of ``outputs`` with respect to ``inputs``."""
     outputs = _as_tuple(outputs)
-    single = isinstance(inputs, Tensor)
     inputs = _as_tuple(inputs)
     for i, t in enumerate(inputs):
         if not t._requires_grad:
@@ -202,8 +201,10 @@ def _run(edges, root_grads, retain_graph, create_graph, captures):
                     not arrays or node.array_backward and grads[0].dtype is not _BFLOAT16):
                 if arrays:  # the rule's saved_tensors are arrays now
                     node._on_arrays = True
-                    in_grads = type(node).backward(node, grads[0])
-                    node._on_arrays = False
+                    try:
+                        in_grads = type(node).backward(node, grads[0])
+                    finally:
+                        node._on_arrays = False
                 else:
                     in_grads = type(node).backward(node, grads[0])  # the common case, inline
                 if type(in_grads) is not tuple:

@@ -303,7 +303,6 @@ class Function(Node):
         self._saved = None
 
 
-
 def _raise_modified(data, now, expected, producer, output_nr):
     """PyTorch's error for a saved tensor that an in-place op changed before backward."""
     dt = _dtype.from_numpy_dtype(data.dtype)
@@ -358,7 +357,7 @@ def _edges_of(args):
 
 def _finish_node(ctx, args, arrays, outs, raw):
     """Stamp what forward saved (see _saved_record) and, under anomaly detection, the stack.
-    ``outs`` and ``raw``: the output Tensors and forward's arrays (one each: not tuples)."""
+    ``outs`` and ``raw``: the output Tensor and forward's array, or tuples of them."""
     to_save = ctx._to_save
     if to_save is not None:
         ctx._to_save = None

@@ -326,6 +326,7 @@ def _raise_modified(data, now, expected, producer, output_nr):
 _new = object.__new__
 _NONES = itertools.repeat(None)
 _MIXED = object()  # marker: inputs on more than one device
+_NO_INPUT = object()  # marker: no input at this position (no saved item is it)
 
 
 def _wrap(ctx, arr, device, grad, index):
@@ -362,10 +363,14 @@ def _finish_node(ctx, args, arrays, outs, raw):
     if to_save is not None:
         ctx._to_save = None
         saved = []
-        first = arrays[0] if arrays else None
+        n = len(arrays)
+        first = arrays[0] if n else _NO_INPUT
+        second = arrays[1] if n > 1 else _NO_INPUT
         for s in to_save:
-            if s is first:  # the common case: an input, most often the first
+            if s is first:  # the common case: an input, most often one of the first two
                 i = 0
+            elif s is second:
+                i = 1
             else:
                 i = _index_of(arrays, s)
                 if i is None:

@@ -8,7 +8,19 @@ source scripts/_setup_lib.sh
 pip install -e '.[lab]'
 build_widgets
 
-args=(notebooks/00_tour.ipynb --ServerApp.ip=127.0.0.1)
+# A free port and our own token, so that the URL of the tour itself can be printed up front.
+read -r port token < <(python - <<'PY'
+import secrets, socket
+with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    print(s.getsockname()[1], secrets.token_hex(24))
+PY
+)
+args=(notebooks/00_tour.ipynb --ServerApp.ip=127.0.0.1 --ServerApp.port="$port"
+      --IdentityProvider.token="$token")
 [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] || args+=(--no-browser)
 [ "$(id -u)" -ne 0 ] || args+=(--allow-root)
+echo
+echo "The torchlite tour: http://127.0.0.1:$port/lab/tree/notebooks/00_tour.ipynb?token=$token"
+echo
 exec jupyter lab "${args[@]}" "$@"

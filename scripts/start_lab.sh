@@ -8,7 +8,8 @@ source scripts/_setup_lib.sh
 pip install -e '.[lab]'
 build_widgets
 
-# A free port and our own token, so that the URL of the tour itself can be printed up front.
+# A free port and our own token, so that the URL of the tour itself can be printed up front
+# (JupyterLab serves the folder of the notebook it is given: notebooks/).
 read -r port token < <(python - <<'PY'
 import secrets, socket
 with socket.socket() as s:
@@ -21,6 +22,6 @@ args=(notebooks/00_tour.ipynb --ServerApp.ip=127.0.0.1 --ServerApp.port="$port"
 [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] || args+=(--no-browser)
 [ "$(id -u)" -ne 0 ] || args+=(--allow-root)
 echo
-echo "The torchlite tour: http://127.0.0.1:$port/lab/tree/notebooks/00_tour.ipynb?token=$token"
+echo "The torchlite tour: http://127.0.0.1:$port/lab/tree/00_tour.ipynb?token=$token"
 echo
 exec jupyter lab "${args[@]}" "$@"

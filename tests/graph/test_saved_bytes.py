@@ -41,8 +41,7 @@ CASES = [
     pytest.param("linear, input needs no grad", marks=pytest.mark.xfail(
         strict=True, reason=_SAVES_BOTH_OPERANDS.format("nn/functional/linear.py Linear"))),
     "linear, all need grad",
-    pytest.param("mul, one needs grad", marks=pytest.mark.xfail(
-        strict=True, reason=_SAVES_BOTH_OPERANDS.format("torchlite/ops/binary.py Mul"))),
+    "mul, one needs grad",
     "exp",
     "relu",
 ]

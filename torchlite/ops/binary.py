@@ -172,9 +172,11 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        # each operand is needed only for the other's gradient: not when that one is a scalar
-        nd = ctx.xp.ndarray
-        ctx.save_for_backward(a if b.__class__ is nd else None, b if a.__class__ is nd else None)
+        # each operand is read only by the other's gradient: saved only where that one is
+        # needed (as PyTorch does); outside autograd, nothing is saved
+        needs = ctx.needs_input_grad
+        if needs:
+            ctx.save_for_backward(a if needs[1] else None, b if needs[0] else None)
         return ctx.xp.multiply(a, b)
 
     @staticmethod

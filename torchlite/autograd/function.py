@@ -291,11 +291,14 @@ class Function(Node):
 
     @property
     def needs_input_grad(self):
+        given = self._needs_input_grad  # set by custom Functions; a cache for the others
+        if given is not None:
+            return given
         edges = self._edges
-        if edges:  # a node of the graph
-            return tuple(map(is_not, edges, _NONES))
-        given = self._needs_input_grad  # a custom Function outside autograd
-        return () if given is None else given
+        if not edges:  # not a node of the graph
+            return ()
+        given = self._needs_input_grad = tuple(map(is_not, edges, _NONES))
+        return given
 
     # ---- what the engine calls ------------------------------------------------------------
     def _release(self):

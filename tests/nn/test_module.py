@@ -809,21 +809,6 @@ def test_parameter_shares_memory():
 
 # ---- performance ------------------------------------------------------------------------------
 
-def test_call_without_hooks_is_cheap():
-    """Module.__call__ without hooks adds less than PyTorch's own call overhead."""
-    import timeit
-
-    def overhead(lib):
-        class Id(lib.nn.Module):
-            def forward(self, x):
-                return x
-        m = Id()
-        direct = min(timeit.repeat(lambda: m.forward(1), number=20000, repeat=7))
-        called = min(timeit.repeat(lambda: m(1), number=20000, repeat=7))
-        return called - direct
-    assert overhead(torchlite) < overhead(torch)
-
-
 def test_copy_weights_helper_both_ways():
     net_t, net_l = classes(torch).Net(), classes(torchlite).Net()
     with torch.no_grad():

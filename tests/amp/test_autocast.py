@@ -80,10 +80,7 @@ def _run(module, name, dtype, device="cpu"):
     return out, leaves
 
 
-SCALAR_BUG = pytest.mark.xfail(strict=True, reason="core: a Python float widens a bfloat16 array "
-                               "to float32 (sdpa's scale), see tests/amp/test_bfloat16_ops.py")
-PARAMS = [pytest.param(n, d, marks=SCALAR_BUG if (n, d) == ("sdpa", "bfloat16") else ())
-          for n in OPS for d in ("bfloat16", "float16")]
+PARAMS = [pytest.param(n, d) for n in OPS for d in ("bfloat16", "float16")]
 
 
 @pytest.mark.parametrize("name, dtype", PARAMS)

@@ -24,13 +24,17 @@ CASES = {
     "conv_transpose1d": lambda m, a, b: m.nn.functional.conv_transpose1d(
         a.t().unsqueeze(0), b.t().unsqueeze(-1)),
 }
-SCALAR_BUG = pytest.mark.xfail(strict=True, reason="core: a Python float widens a bfloat16 array "
-                               "to float32 (ml_dtypes does not treat it as weak)")
+# a Python float would widen a bfloat16 array to float32 in NumPy (ml_dtypes does not treat it
+# as weak); PyTorch keeps bfloat16
 SCALAR_CASES = {
     "mul_python_float": lambda m, a, b: a * 0.3,
     "div_python_float": lambda m, a, b: 1.7 / (a.abs() + 1),
+    "sub_python_float": lambda m, a, b: a - 0.5,
+    "pow_python_float": lambda m, a, b: a.abs() ** 1.5,
+    "lerp_python_float": lambda m, a, b: a.lerp(b, 0.3),
+    "where_python_float": lambda m, a, b: m.where(a > 0, a, 0.1),
 }
-PARAMS = list(CASES) + [pytest.param(n, marks=SCALAR_BUG) for n in SCALAR_CASES]
+PARAMS = list(CASES) + list(SCALAR_CASES)
 CASES.update(SCALAR_CASES)
 
 

@@ -236,9 +236,10 @@ class Function(Node):
             edges.append(None)
         if device is None or device is _MIXED:
             device = _resolve_devices(cls, args, arrays)
+        narrow = None
         if promote is not None and (others or not uniform or not (
                 npd.kind in "fcV" or promote == "promote")):
-            _promote(cls, args, arrays, npd if uniform else None)
+            narrow = _promote(cls, args, arrays, npd if uniform else None)
         ctx = _new(cls)
         xp = ctx.xp = device._xp or device.xp
         ctx.device = device
@@ -252,6 +253,8 @@ class Function(Node):
         if changes_device:
             device = ctx.out_device
             xp = ctx.xp = device.xp
+        if narrow is not None:
+            out = _narrowed(out, narrow)
         if type(out) is not tuple:
             raw = out
             if out.__class__ is not xp.ndarray:
@@ -452,8 +455,11 @@ def _resolve_devices(cls, args, arrays):
 def _promote(cls, args, arrays, uniform_dtype):
     """Cast tensor inputs to the common dtype (and to float for ``promote = "float"``).
 
-    Python scalars stay Python scalars: NumPy treats them as weak, like PyTorch does.
-    ``uniform_dtype``: the one NumPy dtype of all tensor inputs, or None where they differ."""
+    Python scalars stay Python scalars: NumPy treats them as weak, like PyTorch does, except
+    for ml_dtypes' bfloat16 (and other "V" kind floats), which a Python float widens to float32:
+    then the narrow dtype is returned, and apply rounds the result back to it (PyTorch computes
+    such ops in float32 and rounds too). ``uniform_dtype``: the one NumPy dtype of all tensor
+    inputs, or None where they differ."""
     if uniform_dtype is not None and uniform_dtype.kind == "f" and \
             not any(a.__class__ is complex for a in args):
         return  # float tensors of one dtype: real Python scalars do not change it
@@ -469,6 +475,18 @@ def _promote(cls, args, arrays, uniform_dtype):
             info = np.iinfo(npd)
             if not info.min <= a <= info.max:  # wraps around, as PyTorch's C++ cast does
                 arrays[i] = npd.type((a - info.min) % (info.max - info.min + 1) + info.min)
+    if npd.kind == "V" and any(a.__class__ is float for a in args):
+        return npd
+
+
+def _narrowed(out, narrow):
+    """Forward's result(s) with float arrays widened by a Python scalar rounded back to
+    ``narrow`` (see ``_promote``)."""
+    if type(out) is tuple:
+        return tuple(_narrowed(o, narrow) for o in out)
+    if getattr(out, "dtype", narrow).kind == "f":
+        return out.astype(narrow)
+    return out
 
 
 def _link_view(base, outputs, cls, extra_args, params):

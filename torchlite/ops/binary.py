@@ -618,7 +618,8 @@ class Lerp(Function):
         ctx.save_for_backward(a, end, weight)
         diff = end - a
         # PyTorch's two-sided formula: exact at both ends (w = 0 gives a, w = 1 gives end).
-        return xp.where(xp.abs(weight) < 0.5, a + weight * diff, end - diff * (1 - weight))
+        out = xp.where(xp.abs(weight) < 0.5, a + weight * diff, end - diff * (1 - weight))
+        return out.astype(a.dtype, copy=False)  # a float weight widens bfloat16 in NumPy
 
     @staticmethod
     def backward(ctx, grad):

@@ -2,6 +2,7 @@
 over several training steps, eval mode, reprs, errors; gradcheck of the fused NormAffine."""
 import numpy as np
 import pytest
+import torch
 
 import torchlite
 import torchlite.nn.functional as TF
@@ -184,6 +185,58 @@ def test_layer_norm_is_one_node():
     ln = torchlite.nn.LayerNorm(5)
     out = ln(x)
     assert {type(e[0]).__name__ for e in out.grad_fn.next_functions} == {"AccumulateGrad"}
+
+
+# PyTorch names InstanceNorm's node after the view of its batch_norm on (1, N*C, ...) and
+# RMSNorm's after its last multiply; torchlite names them after its own last node.
+OTHER_NODE_NAMES = ("InstanceNorm", "RMSNorm")
+NAMED_LAYERS = [case for case in LAYERS if not case[0].startswith(OTHER_NODE_NAMES)]
+
+
+@pytest.mark.parametrize("train", [True, False])
+@pytest.mark.parametrize("name,args,kwargs,shape", NAMED_LAYERS, ids=_ids(NAMED_LAYERS))
+def test_node_names_match_torch(name, args, kwargs, shape, train):
+    """NativeLayerNorm / NativeGroupNorm / NativeBatchNormBackward0 (training and eval)."""
+    names = []
+    for lib in (torch, torchlite):
+        module = getattr(lib.nn, name)(*args, **kwargs).double().train(train)
+        names.append(module(lib.tensor(values(shape), requires_grad=True)).grad_fn.name())
+    assert names[1] == names[0]
+
+
+MIXED = [("LayerNorm", (6,), (4, 6), True), ("GroupNorm", (2, 6), (4, 6, 3), True),
+         ("BatchNorm1d", (6,), (4, 6, 3), True), ("BatchNorm1d", (6,), (4, 6), False),
+         ("RMSNorm", (6,), (4, 6), True), ("InstanceNorm1d", (6,), (4, 6, 5), True)]
+
+
+def _mixed_run(lib, name, args, shape, train, dtype):
+    """Output, input gradient and parameter gradients of a float32 module on ``dtype`` input
+    (running statistics set away from 0 / 1 so that eval mode uses them)."""
+    kwargs = {"affine": True} if name.startswith("InstanceNorm") else {}
+    module = fill_params(lib, getattr(lib.nn, name)(*args, **kwargs)).train(train)
+    for i, buf in enumerate(("running_mean", "running_var")):
+        if getattr(module, buf, None) is not None:
+            with lib.no_grad():
+                getattr(module, buf).copy_(lib.tensor(values((6,), 20 + i, 0.2, 1.5)))
+    x = lib.tensor(values(shape, 3)).to(getattr(lib, dtype)).requires_grad_()
+    out = module(x)
+    out.backward(lib.tensor(values(shape, 4)).to(out.dtype))
+    params = [p for _, p in sorted(module.named_parameters())]
+    return out, x.grad, [p.grad for p in params]
+
+
+@pytest.mark.filterwarnings("ignore:Mismatch dtype between input and weight")  # torch's RMSNorm
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("name,args,shape,train", MIXED)
+def test_reduced_precision_input_with_float32_params(name, args, shape, train, dtype):
+    """A bfloat16 / float16 input keeps its dtype through float32 weights (output and input
+    gradient), the weights' gradients stay float32; values as PyTorch's within rounding."""
+    ref, mine = (_mixed_run(lib, name, args, shape, train, dtype) for lib in (torch, torchlite))
+    tol = dict(rtol=2e-2, atol=2e-2) if dtype == "bfloat16" else dict(rtol=3e-3, atol=3e-3)
+    for r, m in [(ref[0], mine[0]), (ref[1], mine[1])] + list(zip(ref[2], mine[2])):
+        assert str(m.dtype) == str(r.dtype)
+        np.testing.assert_allclose(m.detach().float().numpy(), r.detach().float().numpy(),
+                                   **tol)
 
 
 # ---- reprs, parameters, buffers, errors -----------------------------------------------------

@@ -20,6 +20,7 @@ from ...linalg import vector_norm
 from ...ops import unary as _unary
 from ...ops.binary import where as _where
 from ...ops._util import check_tensor
+from ._naming import named
 from .activation import log_softmax, logsigmoid, softmax
 
 __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss",
@@ -83,14 +84,6 @@ def _size_warning(input, target):
                       "to broadcasting. Please ensure they have the same size.", stacklevel=3)
 
 
-def _named(loss, node_name):
-    """The loss with PyTorch's grad_fn name on its last node: PyTorch computes these losses in
-    one node, torchlite as a composite whose gradients (and double gradients) equal it."""
-    if loss.grad_fn is not None:
-        loss.grad_fn.node_name = node_name
-    return loss
-
-
 def _weighted_mean(total, weight_sum):
     """total / weight_sum, nan when nothing counts (as PyTorch) yet with a zero gradient."""
     empty = weight_sum == 0
@@ -142,7 +135,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     if weight is not None:
         _check_weight_size(weight, input)
         return _weighted(loss, weight, reduction)
-    return _named(_reduce(loss, reduction), "MseLossBackward0")
+    return named(_reduce(loss, reduction), "MseLossBackward0")
 
 
 def _smooth(input, target, beta, scale):
@@ -161,7 +154,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     if beta == 0.0:
         return _reduce(_unary.abs(input - target), reduction)
-    return _named(_reduce(_smooth(input, target, beta, 1.0), reduction), "SmoothL1LossBackward0")
+    return named(_reduce(_smooth(input, target, beta, 1.0), reduction), "SmoothL1LossBackward0")
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -173,7 +166,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     loss = _smooth(input, target, delta, delta)
     if weight is None:
-        return _named(_reduce(loss, reduction), "HuberLossBackward0")
+        return named(_reduce(loss, reduction), "HuberLossBackward0")
     _check_weight_size(weight, input)
     if reduction not in _REDUCTIONS:
         raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', "
@@ -502,7 +495,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
-    return _named(_reduce(loss, reduction), "BinaryCrossEntropyBackward0")
+    return named(_reduce(loss, reduction), "BinaryCrossEntropyBackward0")
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
@@ -519,7 +512,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     loss = (1 - target) * input - log_weight * logsigmoid(input)
     if weight is not None:
         loss = loss * weight
-    return _named(_reduce(loss, reduction), "BinaryCrossEntropyWithLogitsBackward0")
+    return named(_reduce(loss, reduction), "BinaryCrossEntropyWithLogitsBackward0")
 
 
 # ---- distributions ----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from ...autograd.grad_mode import no_grad
 from ..._creation import zeros
 from ...ops._util import check_tensor
 from ...ops.shape import cat
+from ._naming import named
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "normalize",
            "local_response_norm"]
@@ -21,7 +22,9 @@ __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm"
 class NormAffine(Function):
     """(x - mean) / sqrt(var + eps) over ``axes`` (biased var), times weight, plus bias.
 
-    Outputs: y, then xhat (only with weight or bias), mean and rstd (keepdims shapes)."""
+    Outputs: y, then xhat (only with weight or bias), mean and rstd (keepdims shapes), all in
+    x's dtype (a bfloat16 / float16 x computes in float32, with float32 parameters too).
+    ``node_name``: PyTorch's name for the op using it (NativeLayerNormBackward0, ...)."""
 
     raw = True
     label = "(a - mean) / sqrt(var + eps) * w + b"
@@ -29,8 +32,10 @@ class NormAffine(Function):
                      "grad_w = sum(grad * xhat); grad_b = sum(grad)")
 
     @staticmethod
-    def forward(ctx, x, weight, bias, axes, eps):
+    def forward(ctx, x, weight, bias, axes, eps, node_name):
         xp = ctx.xp
+        if node_name is not None:
+            ctx.node_name = node_name
         dtype = x.dtype
         if dtype.itemsize == 2:
             x = x.astype(xp.float32)
@@ -46,18 +51,16 @@ class NormAffine(Function):
         ctx.affine = weight is not None or bias is not None
         ctx.param_shapes = tuple(None if t is None else t.shape for t in (weight, bias))
         ctx.set_materialize_grads(False)
-        xhat, mean, rstd = (a.astype(dtype, copy=False) for a in (xhat, mean, rstd))
-        if not ctx.affine:
-            ctx.save_for_backward(xhat, weight, mean, rstd)
-            return xhat, mean, rstd
-        if weight is None:
-            out = xhat + bias
-        else:
+        out = None
+        if weight is not None:
             out = xhat * weight
-            if bias is not None:
-                out += bias
+        if bias is not None:
+            out = xhat + bias if out is None else xp.add(out, bias, out=out)
+        xhat, mean, rstd = (a.astype(dtype, copy=False) for a in (xhat, mean, rstd))
         ctx.save_for_backward(xhat, weight, mean, rstd)
-        return out, xhat, mean, rstd
+        if out is None:
+            return xhat, mean, rstd
+        return out.astype(dtype, copy=False), xhat, mean, rstd
 
     @staticmethod
     def backward(ctx, *grads):
@@ -165,6 +168,8 @@ class NormAffineBackward(Function):
     def forward(ctx, g, xhat, rstd, weight, axes, need, shapes):
         ctx.axes, ctx.need, ctx.shapes = axes, need, shapes
         ctx.save_for_backward(g, xhat, rstd, weight)
+        if g.dtype.itemsize == 2:  # bfloat16 / float16 sums accumulate in float32, as PyTorch
+            g, xhat, rstd = (a.astype(ctx.xp.float32) for a in (g, xhat, rstd))
         outs = []
         if need[0]:
             gh = g if weight is None else g * weight
@@ -195,9 +200,9 @@ class NormAffineBackward(Function):
         return tuple(None if t is None else by_id.get(id(t)) for t in saved)
 
 
-def _norm_affine(input, weight, bias, axes, eps):
+def _norm_affine(input, weight, bias, axes, eps, node_name=None):
     """The normalised output and the (mean, rstd) tensors of NormAffine."""
-    outs = NormAffine.apply(input, weight, bias, axes=axes, eps=eps)
+    outs = NormAffine.apply(input, weight, bias, axes=axes, eps=eps, node_name=node_name)
     return outs[0], outs[-2], outs[-1]
 
 
@@ -235,7 +240,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                              f"size {_size_repr(input)}")
         axes = (0,) + tuple(range(2, ndim))
         out, mean, rstd = _norm_affine(input, _channel_shape(weight, ndim),
-                                       _channel_shape(bias, ndim), axes, eps)
+                                       _channel_shape(bias, ndim), axes, eps,
+                                       "NativeBatchNormBackward0")
         if running_mean is not None and running_var is not None:
             _update_running(running_mean, running_var, mean, rstd, eps, count, momentum)
         return out
@@ -249,7 +255,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     shift = -running_mean * scale
     if bias is not None:
         shift = shift + bias
-    return input * _channel_shape(scale, ndim) + _channel_shape(shift, ndim)
+    out = input * _channel_shape(scale, ndim) + _channel_shape(shift, ndim)
+    return named(out.to(input.dtype), "NativeBatchNormBackward0")
 
 
 def _check_normalized_shape(input, normalized_shape, star):
@@ -275,7 +282,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     if not input.dtype.is_floating_point:
         raise NotImplementedError('"LayerNormKernelImpl" not implemented for '
                                   f"'{input.dtype._short}'")
-    return _norm_affine(input, weight, bias, axes, eps)[0]
+    return _norm_affine(input, weight, bias, axes, eps, "NativeLayerNormBackward0")[0]
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
@@ -291,16 +298,18 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
                            f"num_groups={num_groups}")
     grouped = input.reshape(n, num_groups, -1)
     out = _norm_affine(grouped, None, None, (2,), eps)[0].reshape(input.shape)
-    return _affine(out, weight, bias)
+    return named(_affine(out, weight, bias), "NativeGroupNormBackward0")
 
 
 def _affine(out, weight, bias):
-    ndim = out.ndim
+    """out * weight + bias per channel (dim 1), in out's dtype: float32 parameters on a
+    bfloat16 / float16 ``out`` compute in float32 and round once, as PyTorch."""
+    ndim, dtype = out.ndim, out.dtype
     if weight is not None:
         out = out * _channel_shape(weight, ndim)
     if bias is not None:
         out = out + _channel_shape(bias, ndim)
-    return out
+    return out.to(dtype)
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
@@ -337,7 +346,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     if eps is None:
         eps = _dtype.finfo(input.dtype).eps
     out = input * ((input * input).mean(axes, keepdim=True) + eps).rsqrt()
-    return out if weight is None else out * weight
+    return out if weight is None else (out * weight).to(input.dtype)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):

@@ -12,12 +12,10 @@ import time
 from bench_core import time_interleaved
 
 
-def make_runs(steps, sizes=(784, 512, 512, 10), batch=128, lr=0.01):
-    """Two runs of ``steps`` SGD steps on the SAME model and data (so that memory layout does
-    not differ): without and with a dashboard (default settings, its widget made) logging."""
+def mlp_setup(sizes=(784, 512, 512, 10), batch=128, lr=0.01):
+    """The MLP benchmark's model, SGD optimizer and one batch (x, y), seeded."""
     import torchlite as tl
     from torchlite import nn
-    from torchlite.viz import TrainingDashboard
 
     tl.manual_seed(0)
     layers = []
@@ -25,7 +23,15 @@ def make_runs(steps, sizes=(784, 512, 512, 10), batch=128, lr=0.01):
         layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
     model = nn.Sequential(*layers[:-1])
     opt = tl.optim.SGD(model.parameters(), lr=lr)
-    x, y = tl.randn(batch, sizes[0]), tl.randn(batch, sizes[-1])
+    return model, opt, tl.randn(batch, sizes[0]), tl.randn(batch, sizes[-1])
+
+
+def make_runs(steps):
+    """Two runs of ``steps`` SGD steps on the SAME model and data (so that memory layout does
+    not differ): without and with a dashboard (default settings, its widget made) logging."""
+    from torchlite.viz import TrainingDashboard
+
+    model, opt, x, y = mlp_setup()
     dashboard = TrainingDashboard(model, opt)
     dashboard.widget    # noqa: B018 -- sends go through a real (kernel-less) widget comm
     state = {"step": 0, "in_log": 0.0}

@@ -339,14 +339,18 @@ def _mean_rstd(rstd, eps):
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
-    """x / sqrt(mean(x^2) + eps) over the trailing dims, times weight; eps None: finfo eps."""
+    """x / sqrt(mean(x^2) + eps) over the trailing dims, times weight; eps None: the finfo eps
+    of the compute dtype. A bfloat16 / float16 input computes in float32 and is rounded back
+    before and after the weight, as PyTorch."""
     check_tensor("rms_norm", input)
     shape = _normalized_shape(normalized_shape)
     axes = _check_normalized_shape(input, shape, "*")
+    dtype = input.dtype
+    x = input.float() if dtype in (_dtype.bfloat16, _dtype.float16) else input
     if eps is None:
-        eps = _dtype.finfo(input.dtype).eps
-    out = input * ((input * input).mean(axes, keepdim=True) + eps).rsqrt()
-    return out if weight is None else (out * weight).to(input.dtype)
+        eps = _dtype.finfo(x.dtype).eps
+    out = (x * ((x * x).mean(axes, keepdim=True) + eps).rsqrt()).to(dtype)
+    return out if weight is None else (out * weight).to(dtype)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):

@@ -88,7 +88,7 @@ def test_momentum_none_is_cumulative_average():
     m = torchlite.nn.BatchNorm1d(2, momentum=None)
     means = []
     for step in range(3):
-        x = torchlite.tensor(values((5, 2), step) + step)
+        x = torchlite.tensor(values((5, 2), step) + step, dtype=torchlite.float32)
         m(x)
         means.append(x.mean(0).numpy())
     np.testing.assert_allclose(m.running_mean.numpy(), np.mean(means, 0), rtol=1e-6)
@@ -297,6 +297,29 @@ ERRORS = [
     lambda lib: lib.nn.functional.rms_norm(lib.randn(2, 3, 4), (3, 5)),
     lambda lib: lib.nn.functional.layer_norm(lib.tensor([[1, 2]]), (2,)),
 ]
+
+
+def _param_dtypes(lib, x, w, b):
+    """Input (2, 4, 3) and per-channel parameters (4,) of the given dtype names."""
+    return (lib.randn(2, 4, 3).to(getattr(lib, x)), lib.ones(4).to(getattr(lib, w)),
+            lib.zeros(4).to(getattr(lib, b)))
+
+
+# PyTorch's CPU dtype rule for norm parameters: a 16-bit input takes float32 ones (all of
+# them); otherwise they share the input's dtype.
+for _x, _w, _b in [("bfloat16", "bfloat16", "float32"), ("float32", "bfloat16", "bfloat16"),
+                   ("float32", "float64", "float64"), ("float64", "float32", "float32"),
+                   ("float16", "float32", "bfloat16"), ("bfloat16", "float32", "bfloat16")]:
+    ERRORS += [
+        lambda lib, d=(_x, _w, _b): lib.nn.functional.layer_norm(
+            _param_dtypes(lib, *d)[0].transpose(1, 2), (4,), *_param_dtypes(lib, *d)[1:]),
+        lambda lib, d=(_x, _w, _b): lib.nn.functional.group_norm(
+            _param_dtypes(lib, *d)[0], 2, *_param_dtypes(lib, *d)[1:]),
+        lambda lib, d=(_x, _w, _b): lib.nn.functional.batch_norm(
+            _param_dtypes(lib, *d)[0], None, None, *_param_dtypes(lib, *d)[1:], training=True),
+        lambda lib, d=(_x, _w, _b): lib.nn.functional.batch_norm(
+            _param_dtypes(lib, *d)[0], *_param_dtypes(lib, *d)[1:], training=False),
+    ]
 
 
 @pytest.mark.parametrize("index", range(len(ERRORS)))

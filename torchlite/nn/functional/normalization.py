@@ -200,6 +200,24 @@ class NormAffineBackward(Function):
         return tuple(None if t is None else by_id.get(id(t)) for t in saved)
 
 
+def _check_param_dtypes(input, *params):
+    """PyTorch's CPU rule for the parameters (and running statistics) of layer, group and
+    batch norm: the input's dtype, or float32 for all of them on a bfloat16 / float16 input."""
+    if input.device.type != "cpu":
+        return
+    dtypes = [p.dtype for p in params if p is not None]
+    if not dtypes or dtypes[0] == input.dtype:
+        for d in dtypes:
+            if d != input.dtype:
+                raise RuntimeError(f"expected scalar type {input.dtype._short} but found "
+                                   f"{d._short}")
+        return
+    if any(d != _dtype.float32 for d in dtypes):
+        raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+    if input.dtype not in (_dtype.bfloat16, _dtype.float16):
+        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+
+
 def _norm_affine(input, weight, bias, axes, eps, node_name=None):
     """The normalised output and the (mean, rstd) tensors of NormAffine."""
     outs = NormAffine.apply(input, weight, bias, axes=axes, eps=eps, node_name=node_name)
@@ -232,6 +250,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """Normalise each channel (dim 1) by batch statistics (training; running stats updated
     with ``momentum``) or by the running statistics (evaluation)."""
     check_tensor("batch_norm", input)
+    _check_param_dtypes(input, weight, bias, running_mean, running_var)
     ndim = input.ndim
     if training:
         count = input.numel() // input.shape[1]
@@ -282,6 +301,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     if not input.dtype.is_floating_point:
         raise NotImplementedError('"LayerNormKernelImpl" not implemented for '
                                   f"'{input.dtype._short}'")
+    _check_param_dtypes(input, weight, bias)
     return _norm_affine(input, weight, bias, axes, eps, "NativeLayerNormBackward0")[0]
 
 
@@ -296,6 +316,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
         raise RuntimeError("Expected number of channels in input to be divisible by "
                            f"num_groups, but got input of shape {list(input.shape)} and "
                            f"num_groups={num_groups}")
+    _check_param_dtypes(input, weight, bias)
     grouped = input.reshape(n, num_groups, -1)
     out = _norm_affine(grouped, None, None, (2,), eps)[0].reshape(input.shape)
     return named(_affine(out, weight, bias), "NativeGroupNormBackward0")

@@ -120,6 +120,44 @@ def test_clip_grad_value(rng, clip_value):
     assert float(ours[0].grad.abs().max()) <= 0.1
 
 
+@pytest.mark.parametrize("norm_type", [2.0, math.inf, -math.inf, 0, 1, 3.0])
+def test_clip_grad_norm_mixed_dtypes_and_versions(rng, norm_type):
+    """float32 and float64 grads together: the total norm is promoted, each grad is scaled
+    in its own dtype, and each grad's version counter moves as PyTorch's does."""
+    ours, theirs = _param_pairs(rng, shapes=((6, 5),), dtype=np.float32)
+    ours64, theirs64 = _param_pairs(rng, shapes=((7,), (2, 3)), scale=3.0)
+    ours, theirs = ours + ours64, theirs + theirs64
+    before = [p.grad._version for p in ours]
+    n1 = utils.clip_grad_norm_(ours, 0.5, norm_type)
+    n2 = torch.nn.utils.clip_grad_norm_(theirs, 0.5, norm_type)
+    assert n1.dtype == torchlite.float64 and n2.dtype == torch.float64
+    np.testing.assert_allclose(n1.item(), n2.item(), rtol=1e-6)
+    _assert_grads_equal(ours, theirs, rtol=1e-6)
+    assert [p.grad._version - v for p, v in zip(ours, before)] == [1, 1, 1]
+    assert [p.grad.dtype for p in ours] == [torchlite.float32, torchlite.float64,
+                                            torchlite.float64]
+
+
+def test_clip_grad_norm_float16(rng):
+    g = (rng.standard_normal((4, 5)) * 2).astype(np.float16)
+    ours = torchlite.nn.Parameter(torchlite.from_numpy(np.zeros_like(g)))
+    theirs = torch.nn.Parameter(torch.from_numpy(np.zeros_like(g)))
+    ours.grad, theirs.grad = torchlite.from_numpy(g.copy()), torch.from_numpy(g.copy())
+    n1 = utils.clip_grad_norm_([ours], 1.0)
+    n2 = torch.nn.utils.clip_grad_norm_([theirs], 1.0)
+    assert str(n1.dtype).split(".")[1] == str(n2.dtype).split(".")[1]
+    np.testing.assert_allclose(n1.item(), n2.item(), rtol=2e-3)
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=2e-3, atol=1e-3)
+
+
+def test_clip_grad_norm_with_an_empty_grad(rng):
+    ours, theirs = _param_pairs(rng, shapes=((3, 4), (0,)))
+    n1 = utils.clip_grad_norm_(ours, 0.2)
+    n2 = torch.nn.utils.clip_grad_norm_(theirs, 0.2)
+    np.testing.assert_allclose(n1.item(), n2.item(), rtol=1e-12)
+    _assert_grads_equal(ours, theirs)
+
+
 def test_clip_under_grad_mode_does_not_record(rng):
     ours, _ = _param_pairs(rng)
     for p in ours:

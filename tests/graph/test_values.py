@@ -1,0 +1,121 @@
+"""array_stats against NumPy float64 references over the dtypes and edge cases a recording meets:
+float32 fast paths, float16/bfloat16/bool/ints widened, complex (modulus), NaN/Inf, empty,
+constant, huge and tiny spans, and entries exactly on histogram bin edges."""
+import math
+
+import ml_dtypes
+import numpy as np
+import pytest
+
+from torchlite.graph.values import SORT_LIMIT, array_stats
+
+FIELDS = {"numel", "nan", "inf", "zeros", "min", "max", "mean", "std", "hist"}
+
+
+def _reference(arr):
+    a = np.abs(arr) if arr.dtype.kind == "c" else arr
+    a = np.asarray(a, dtype=np.float64)
+    f = a[np.isfinite(a)]
+    ref = {"numel": a.size, "nan": int(np.isnan(a).sum()), "inf": int(np.isinf(a).sum()),
+           "zeros": int((a == 0).sum())}
+    if f.size:
+        counts, edges = np.histogram(f, bins=16) if np.isfinite(f.max() - f.min()) else (None, None)
+        ref.update(min=f.min(), max=f.max(), mean=f.mean(), std=f.std(),
+                   counts=None if counts is None else counts.tolist(), edges=edges)
+    return ref
+
+
+def _check(arr):
+    stats, ref = array_stats(arr, np), _reference(arr)
+    assert set(stats) == FIELDS
+    for k in ("numel", "nan", "inf", "zeros"):
+        assert stats[k] == ref[k], k
+    if "min" not in ref:
+        assert all(stats[k] is None for k in ("min", "max", "mean", "std", "hist"))
+        return
+    assert stats["min"] == ref["min"] and stats["max"] == ref["max"]
+    for k in ("mean", "std"):
+        if math.isfinite(ref[k]):
+            assert stats[k] == pytest.approx(ref[k], rel=1e-6, abs=1e-300), k
+        else:
+            assert stats[k] is None, k
+    if ref["counts"] is None:
+        assert stats["hist"] is None
+    else:
+        assert stats["hist"]["counts"] == ref["counts"]
+        np.testing.assert_array_equal(stats["hist"]["edges"], ref["edges"])
+
+
+@pytest.fixture(scope="module")
+def data():
+    return np.random.default_rng(0).standard_normal(3 * SORT_LIMIT)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, ml_dtypes.bfloat16])
+@pytest.mark.parametrize("n", [0, 1, 7, SORT_LIMIT + 1, 3 * SORT_LIMIT])
+@pytest.mark.parametrize("scale", [1e-3, 1.0, 1e3])
+def test_float_stats_match_numpy(data, dtype, n, scale):
+    x = (data[:n] * scale).astype(dtype)
+    _check(x)
+    if n > 3:
+        x[::3], x[1], x[2] = np.nan, np.inf, -np.inf
+        _check(x)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, ml_dtypes.bfloat16])
+@pytest.mark.parametrize("arr", [[np.nan] * 5, [np.inf, -np.inf, np.inf], [0.0] * 20000,
+                                 [3.5] * 10, [-0.0, 0.0, 1.0], [np.nan, 2.0, np.inf]])
+def test_special_values(dtype, arr):
+    _check(np.array(arr, dtype))
+
+
+@pytest.mark.parametrize("arr", [
+    np.full(20000, 1e10, np.float32),           # constant: one bin of the widened range
+    np.array([1e-30, 2e-30, 3e-30], np.float32),  # tiny span: float64 moments
+    np.array([1e-40, 0, 2e-40], np.float32),      # subnormals
+    np.array([-3e38, 3e38, 0], np.float32),       # span beyond float32
+    np.array([-1.7e308, 1.7e308]),                # span beyond float64: no histogram
+    np.float32(1e4) + np.random.default_rng(1).standard_normal(30000).astype(np.float32),
+    np.float32(1000) + np.arange(3, dtype=np.float32) * np.float32(6.1e-5),  # mean >> std
+])
+def test_extreme_ranges(arr):
+    _check(arr)
+
+
+@pytest.mark.parametrize("tile", [1, 600])
+def test_entries_on_and_beside_bin_edges(tile):
+    rng = np.random.default_rng(2)
+    for _ in range(50):
+        lo, hi = np.sort(rng.standard_normal(2).astype(np.float32) * 10)
+        e = np.linspace(float(lo), float(hi), 17).astype(np.float32)
+        x = np.concatenate([e, np.nextafter(e, np.float32(np.inf)),
+                            np.nextafter(e, np.float32(-np.inf))])
+        _check(np.tile(np.clip(x, lo, hi), tile))
+
+
+@pytest.mark.parametrize("dtype", [np.bool_, np.uint8, np.int8, np.int16, np.int32, np.int64])
+@pytest.mark.parametrize("n", [0, 1, 3 * SORT_LIMIT])
+def test_integer_and_bool_stats(dtype, n):
+    high = 2 if dtype is np.bool_ else 100
+    _check(np.random.default_rng(3).integers(0, high, n).astype(dtype))
+
+
+def test_int64_extremes():
+    info = np.iinfo(np.int64)
+    _check(np.array([info.max, info.min, 0]))
+
+
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+def test_complex_stats_are_of_the_modulus(dtype):
+    rng = np.random.default_rng(4)
+    z = (rng.standard_normal(3 * SORT_LIMIT) + 1j * rng.standard_normal(3 * SORT_LIMIT)).astype(dtype)
+    z[5] = complex(np.nan, 0)
+    _check(z)
+    _check(np.zeros(3, dtype))
+
+
+def test_full_value_only_up_to_the_limit():
+    small = array_stats(np.array([1.0, np.nan, -np.inf], np.float32), np, full=True)
+    assert small["value"] == [1.0, "nan", "-inf"]
+    assert "value" not in array_stats(np.ones(65, np.float32), np, full=True)
+    assert array_stats(np.array([1 + 2j], np.complex64), np, full=True)["value"] == [[1.0, 2.0]]

@@ -92,6 +92,24 @@ def _count(in_shape, dims):
 
 
 # ---- sum, mean -----------------------------------------------------------------------------
+_MATVEC_MAX_ROWS = 4096  # taller arrays: NumPy's pairwise sum is faster here, and more accurate
+
+
+def _sum_leading_by_matvec(xp, a, dims, keepdim):
+    """The sum of a C-contiguous float32/float64 array over its leading ``dims`` as one
+    vector-matrix product (``ones @ a``), several times faster than NumPy's strided reduction
+    over axis 0 (bias and LayerNorm weight gradients); None where NumPy's sum must serve."""
+    if (dims is None or a.dtype.char not in "fd" or not a.flags.c_contiguous
+            or dims != tuple(range(len(dims))) or len(dims) >= a.ndim):
+        return None
+    rows = math.prod(a.shape[:len(dims)])
+    if not 0 < rows <= _MATVEC_MAX_ROWS or a.size == 0:
+        return None
+    out = xp.ones(rows, a.dtype) @ a.reshape(rows, -1)
+    kept = (1,) * len(dims) if keepdim else ()
+    return out.reshape(kept + a.shape[len(dims):])
+
+
 class Sum(Function):
     raw = True
     label = "sum(a)"
@@ -102,6 +120,10 @@ class Sum(Function):
         ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dim, keepdim
         if dim is not None:
             ctx.node_name = "SumBackward1"  # PyTorch's overload with a dim
+            if dtype is None or dtype == a.dtype:
+                out = _sum_leading_by_matvec(ctx.xp, a, dim, keepdim)
+                if out is not None:
+                    return out
         return ctx.xp.sum(a, axis=dim, keepdims=keepdim, dtype=_int_to_int64(a, dtype))
 
     @staticmethod

@@ -119,3 +119,36 @@ def test_full_value_only_up_to_the_limit():
     assert small["value"] == [1.0, "nan", "-inf"]
     assert "value" not in array_stats(np.ones(65, np.float32), np, full=True)
     assert array_stats(np.array([1 + 2j], np.complex64), np, full=True)["value"] == [[1.0, 2.0]]
+
+
+def test_recorded_stats_follow_in_place_changes():
+    """The recorder computes a tensor's stats once per unchanged array: an in-place op's
+    output (the same tensor, new values) gets fresh stats."""
+    import torchlite
+    import torchlite.graph as G
+
+    x = torchlite.tensor([1.0, -2.0, 4.0])
+    with G.record(values="stats") as g:
+        y = x * 2
+        y.add_(1)
+    before, after = (op["outputs"][0]["stats"] for op in g.ops)
+    assert before["max"] == 8.0 and after["max"] == 9.0
+    assert after["mean"] == pytest.approx(np.mean([3.0, -3.0, 9.0]))
+
+
+def test_gradient_stats_reused_from_the_op_that_made_the_gradient():
+    import torchlite
+    import torchlite.graph as G
+
+    w = torchlite.tensor([[0.5, -1.0], [2.0, 0.25]], requires_grad=True)
+    with G.record(values="stats") as g:
+        h = (w * 3).tanh()
+        (h * h).sum().backward()
+    tanh = g.ops[1]
+    hn = np.tanh(3 * np.array([[0.5, -1.0], [2.0, 0.25]]))
+    _check_close(tanh["outputs"][0]["grad_stats"], 2 * hn)
+
+
+def _check_close(stats, ref):
+    for k, v in (("min", ref.min()), ("max", ref.max()), ("mean", ref.mean()), ("std", ref.std())):
+        assert stats[k] == pytest.approx(v, rel=1e-6), k

@@ -6,8 +6,8 @@ NaN and Inf are counted apart, so one NaN does not hide the range of the rest.
 
 They are recorded for every op output and gradient, so each pass over the data counts:
 float32 data (and data float32 holds exactly: float16, bfloat16, bool, small ints) stays
-float32 except for one float64 copy for the moments, and the histogram counts by comparisons
-with the bin edges instead of computing a bin index per entry.
+float32 (only the std's deviations are float64, a cache-sized chunk at a time), and the
+histogram counts by comparisons with the bin edges instead of a bin index per entry.
 """
 import math
 
@@ -16,6 +16,7 @@ import numpy as np
 HIST_BINS = 16
 FULL_LIMIT = 64  # largest numel whose full value is kept with values="full"
 SORT_LIMIT = 8192  # up to this many entries, one sort counts the histogram faster
+CHUNK = 1 << 16  # entries per float64 chunk of the std's deviations (512 KiB, cache-sized)
 
 
 def array_stats(arr, xp, full=False, bins=HIST_BINS, full_limit=FULL_LIMIT):
@@ -59,12 +60,19 @@ def real_array(arr, xp):
 
 def moments(a, xp):
     """Mean and population std of finite ``a``, two-pass in float64 as NumPy's
-    ``std(dtype=float64)``, on one float64 copy: deviations subtracted in place and their
-    squares summed by a dot product (fewer passes over the data than ``std``)."""
-    w = a.astype(xp.float64).ravel()
-    mean = float(w.sum()) / w.size
-    w -= mean
-    return mean, math.sqrt(float(xp.dot(w, w)) / w.size)
+    ``std(dtype=float64)``, with deviations made a chunk at a time in one reused float64
+    buffer and their squares summed by a dot product: no full-size float64 copy (large
+    fresh allocations cost more than the arithmetic)."""
+    flat = a.ravel(order="K")  # a view for any contiguous layout (a transposed gradient)
+    n = flat.size
+    mean = float(flat.sum(dtype=xp.float64)) / n
+    buf = xp.empty(min(n, CHUNK), xp.float64)
+    squares = 0.0
+    for start in range(0, n, CHUNK):
+        d = buf[:min(CHUNK, n - start)]
+        xp.subtract(flat[start:start + CHUNK], mean, out=d, dtype=xp.float64)
+        squares += float(xp.dot(d, d))
+    return mean, math.sqrt(squares / n)
 
 
 def histogram(a, xp, lo, hi, bins):
@@ -78,7 +86,7 @@ def histogram(a, xp, lo, hi, bins):
     edges = np.linspace(lo, hi, bins + 1)
     inner = _ceil_to(edges[1:-1], a.dtype)  # x < edge  <=>  x < inner, in a's dtype
     if a.size <= SORT_LIMIT:
-        below = xp.searchsorted(xp.sort(a.ravel()), xp.asarray(inner)).tolist()
+        below = xp.searchsorted(xp.sort(a.ravel(order="K")), xp.asarray(inner)).tolist()
     else:
         below = [int(xp.count_nonzero(a < e)) for e in inner]
     cumulative = [0] + [int(c) for c in below] + [int(a.size)]

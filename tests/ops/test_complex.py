@@ -36,3 +36,16 @@ def test_real_part_is_a_view_and_imag_of_real_raises(torch_oracle):
         r.imag
     with pytest.raises(RuntimeError, match="imag is not implemented"):
         torch_oracle.tensor([1.0]).imag
+
+
+@pytest.mark.parametrize("ord", [2, 1, 0, 3, float("inf"), -float("inf")])
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_vector_norm_of_complex_is_real(torch_oracle, ord, dtype):
+    """The norm of complex elements is real (their moduli's norm), as in PyTorch."""
+    results = []
+    for lib in (torchlite, torch_oracle):
+        z = lib.tensor(np.stack([Z, Z[::-1] * 2]), dtype=getattr(lib, dtype))
+        results.append([lib.linalg.vector_norm(z, ord), lib.linalg.vector_norm(z, ord, dim=1)])
+    for ours, theirs in zip(*results):
+        assert str(ours.dtype) == str(theirs.dtype)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)

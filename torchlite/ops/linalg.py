@@ -1442,19 +1442,21 @@ class VectorNorm(Function):
     def forward(ctx, x, ord, dim, keepdim):
         xp = ctx.xp
         ax = xp.abs(x)
+        real = ax.dtype  # a complex input's norm is real, as in PyTorch
         if ord == math.inf:
             out = ax.max(axis=dim, keepdims=keepdim)
         elif ord == -math.inf:
             out = ax.min(axis=dim, keepdims=keepdim)
         elif ord == 0:
-            out = (ax != 0).sum(axis=dim, keepdims=keepdim).astype(x.dtype)
+            out = (ax != 0).sum(axis=dim, keepdims=keepdim).astype(real)
         elif ord == 1:
             out = ax.sum(axis=dim, keepdims=keepdim)
         elif ord == 2:
-            out = xp.sqrt((x * x).sum(axis=dim, keepdims=keepdim))
+            out = xp.sqrt(((ax * ax) if x.dtype.kind == "c" else (x * x)).sum(
+                axis=dim, keepdims=keepdim))
         else:
             out = (ax ** ord).sum(axis=dim, keepdims=keepdim) ** (1.0 / ord)
-        out = xp.asarray(out, dtype=x.dtype)
+        out = xp.asarray(out, dtype=real)
         ctx.ord, ctx.dim, ctx.keepdim, ctx.shape = ord, dim, keepdim, x.shape
         kept = out if keepdim else xp.expand_dims(out, dim if dim is not None else
                                                   tuple(range(x.ndim)))

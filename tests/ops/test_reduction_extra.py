@@ -85,12 +85,7 @@ def test_cumprod_gradient_with_zeros(values, dim, torch_oracle):
     assert gradgradcheck(lambda t: t.cumprod(dim), (x,))
 
 
-_NAN_AT_ZERO = pytest.mark.xfail(reason="torch.norm is linalg's VectorNorm (ops/linalg.py): its "
-                                 "gradient is NaN at zero elements for p < 2")
-
-
-@pytest.mark.parametrize("p", [2, 1, pytest.param(0.5, marks=_NAN_AT_ZERO),
-                               pytest.param(1.5, marks=_NAN_AT_ZERO), 3, float("inf"), "fro"])
+@pytest.mark.parametrize("p", [2, 1, 0.5, 1.5, 3, float("inf"), "fro"])
 def test_norm_gradient_at_zero(p, torch_oracle):
     """The subgradient PyTorch picks at zero elements and zero norms: never NaN."""
     values = [[0.0, 1.0, -2.0], [0.0, 0.0, 0.0]]

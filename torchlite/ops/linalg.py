@@ -1478,6 +1478,8 @@ class VectorNorm(Function):
         if p in (1, math.inf, -math.inf):
             return grad * coef
         power = (x * x).log() * (0.5 * (p - 2))
+        if p < 2:  # |x|^(p-2) is infinite at zero elements; PyTorch's gradient there is 0
+            power = power.masked_fill(x == 0, -math.inf)
         return x * power.exp() * grad / ((norm + coef).log() * (p - 1)).exp()
 
 

@@ -7,7 +7,7 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from torchlite.graph.values import SORT_LIMIT, array_stats
+from torchlite.graph.values import CHUNK, SORT_LIMIT, array_stats
 
 FIELDS = {"numel", "nan", "inf", "zeros", "min", "max", "mean", "std", "hist"}
 
@@ -60,6 +60,17 @@ def test_float_stats_match_numpy(data, dtype, n, scale):
     if n > 3:
         x[::3], x[1], x[2] = np.nan, np.inf, -np.inf
         _check(x)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [CHUNK, CHUNK + 1, 2 * CHUNK + 3])
+def test_stats_across_chunks_and_layouts(dtype, n):
+    """Moments go a chunk at a time past CHUNK entries; transposed (F-ordered) and strided
+    arrays give the stats of their values, whatever their memory order."""
+    x = np.random.default_rng(5).standard_normal(n).astype(dtype) * 3 + 100
+    _check(x)
+    _check(x[: n - n % 7].reshape(-1, 7).T)
+    _check(x[::3])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, ml_dtypes.bfloat16])

@@ -65,8 +65,13 @@ def moments(a, xp):
     fresh allocations cost more than the arithmetic)."""
     flat = a.ravel(order="K")  # a view for any contiguous layout (a transposed gradient)
     n = flat.size
+    if n <= CHUNK:  # one chunk: convert once for both passes
+        d = flat.astype(xp.float64)
+        mean = float(d.sum()) / n
+        d -= mean
+        return mean, math.sqrt(float(xp.dot(d, d)) / n)
     mean = float(flat.sum(dtype=xp.float64)) / n
-    buf = xp.empty(min(n, CHUNK), xp.float64)
+    buf = xp.empty(CHUNK, xp.float64)
     squares = 0.0
     for start in range(0, n, CHUNK):
         d = buf[:min(CHUNK, n - start)]

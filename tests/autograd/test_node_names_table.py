@@ -17,22 +17,11 @@ from ..ops.opspec import outputs_of, to_torch, to_torchlite
 from ..ops.specs import all_specs
 from .helpers import same_program
 
-# Rows whose op lives in ops/binary.py or ops/unary.py (not part of this table's fixes): PyTorch
-# names another overload (a Tensor ``other``, exponent or bound) or another op than torchlite.
+# Rows that still differ: PyTorch's floor_divide has no derivative, and its sgn of a real
+# tensor is sign.
 OTHER_FAMILIES = {
-    "rsub": "SubBackward0 vs RsubBackward0",
     "floor_divide": "PyTorch's floor_divide is not differentiable (NotImplemented)",
-    "remainder": "RemainderBackward0 vs RemainderBackward1 (Tensor other)",
-    "fmod": "FmodBackward0 vs FmodBackward1 (Tensor other)",
-    "pow": "PowBackward0 vs PowBackward1 (Tensor exponent)",
-    "float_power": "PowBackward0 vs PowBackward1 (Tensor exponent)",
-    "lerp": "LerpBackward0 vs LerpBackward1 (Tensor weight)",
-    "square": "SquareBackward0 vs PowBackward0 (PyTorch's square is pow(x, 2))",
     "sgn": "SgnBackward0 vs SignBackward0 (sgn of a real tensor is sign)",
-    "clamp": "ClampBackward0 vs ClampBackward1 (Tensor bounds)",
-    "clip": "ClampBackward0 vs ClampBackward1 (Tensor bounds)",
-    "clamp_min": "ClampBackward0 vs ClampMinBackward0",
-    "clamp_max": "ClampBackward0 vs ClampMaxBackward0",
 }
 
 # Deliberate differences (docs/differences.md, "Autograd node names").

@@ -154,6 +154,8 @@ class Sub(Function):
     @staticmethod
     def forward(ctx, a, b, alpha=1):
         ctx.alpha = alpha
+        if a.__class__ in (int, float, bool):
+            ctx.node_name = "RsubBackward1"  # number - tensor: PyTorch's rsub with a scalar
         return ctx.xp.subtract(a, _scaled(ctx, a, b, alpha))
 
     @staticmethod
@@ -275,6 +277,8 @@ class Remainder(Function):
     def forward(ctx, a, b):
         arr = _reject(ctx, ctx.kernel + "_{dev}", "bc", a, b)
         _check_int_divisor(ctx, arr, b)
+        if isinstance(b, ctx.xp.ndarray):  # PyTorch's overload with a Tensor divisor
+            ctx.node_name = ctx.kernel.capitalize() + "Backward1"
         ctx.save_for_backward(a, b)
         return getattr(ctx.xp, ctx.kernel)(a, b)
 
@@ -335,6 +339,8 @@ class Pow(Function):
                 raise _not_implemented("pow", arr)
             return a.copy() if b else xp.ones_like(a)  # PyTorch's shortcut for ** 1 and ** 0
         out = _int_pow(xp, a, b) if arr.dtype.kind in "iu" else xp.power(a, b)
+        if isinstance(b, xp.ndarray):  # PyTorch's overloads: Tensor ** Tensor, Scalar ** Tensor
+            ctx.node_name = "PowBackward1" if isinstance(a, xp.ndarray) else "PowBackward2"
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -615,6 +621,8 @@ class Lerp(Function):
     @staticmethod
     def forward(ctx, a, end, weight):
         xp = ctx.xp
+        if isinstance(weight, xp.ndarray):
+            ctx.node_name = "LerpBackward1"  # PyTorch's overload with a Tensor weight
         ctx.save_for_backward(a, end, weight)
         diff = end - a
         # PyTorch's two-sided formula: exact at both ends (w = 0 gives a, w = 1 gives end).
@@ -696,7 +704,10 @@ def sub(input, other, *, alpha=1):
 @export
 def rsub(input, other, *, alpha=1):
     """other - alpha * input."""
-    return sub(other, input, alpha=alpha)
+    out = sub(other, input, alpha=alpha)
+    if isinstance(other, Tensor) and out.grad_fn is not None:
+        out.grad_fn.node_name = "RsubBackward0"  # PyTorch's tensor-tensor overload
+    return out
 
 
 @export(aliases=("multiply",))

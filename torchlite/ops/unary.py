@@ -437,7 +437,21 @@ class Rsqrt(_Unary):
         return grad * (y * y * y * -0.5)
 
 
+def _clamp_node_name(xp, lo, hi):
+    """PyTorch's overload: ClampBackward1 with number bounds, ClampBackward0 with Tensors."""
+    tensor = isinstance(lo, xp.ndarray) or isinstance(hi, xp.ndarray)
+    return "ClampBackward0" if tensor else "ClampBackward1"
+
+
+def _one_bound(out, name, bound):
+    """clamp_min/clamp_max: PyTorch's own node (overload 1 with a Tensor bound)."""
+    if out.grad_fn is not None:
+        out.grad_fn.node_name = name + ("Backward1" if isinstance(bound, Tensor) else "Backward0")
+    return out
+
+
 class Square(_Exact):
+    node_name = "PowBackward0"  # PyTorch's square is pow(a, 2)
     label = "a ** 2"
     array_backward = True
     backward_rule = "grad_a = grad * 2 * a"
@@ -807,6 +821,7 @@ class Clamp(Function):
     @staticmethod
     def forward(ctx, a, lo, hi):
         """min(max(a, lo), hi): where lo > hi every element is hi, as in PyTorch."""
+        ctx.node_name = _clamp_node_name(ctx.xp, lo, hi)
         ctx.save_for_backward(a, lo, hi)
         out = a if lo is None else ctx.xp.maximum(a, lo)
         return out if hi is None else ctx.xp.minimum(out, hi)
@@ -1141,12 +1156,12 @@ def clamp(input, min=None, max=None):
 
 @_unary_op()
 def clamp_min(input, min):
-    return clamp(input, min, None)
+    return _one_bound(clamp(input, min, None), "ClampMin", min)
 
 
 @_unary_op()
 def clamp_max(input, max):
-    return clamp(input, None, max)
+    return _one_bound(clamp(input, None, max), "ClampMax", max)
 
 
 @_unary_op()

@@ -16,6 +16,8 @@ import resource
 import statistics
 import time
 
+from gpt_model import build_gpt
+
 
 # ---- workloads, written once against the PyTorch API ------------------------------------------
 def classifier_step(lib, model, x, y, optimizer):
@@ -52,45 +54,7 @@ def conv_step(lib, batch=32):
 
 def gpt_step(lib, n_layer=2, n_head=4, n_embd=64, block=64, batch=12, vocab=65):
     """nanoGPT-style char model: 2 layers, 4 heads, n_embd 64, block 64, batch 12, AdamW."""
-    nn, F = lib.nn, lib.nn.functional
-
-    class Block(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.ln_1, self.ln_2 = nn.LayerNorm(n_embd), nn.LayerNorm(n_embd)
-            self.c_attn = nn.Linear(n_embd, 3 * n_embd)
-            self.attn_proj = nn.Linear(n_embd, n_embd)
-            self.mlp = nn.Sequential(nn.Linear(n_embd, 4 * n_embd), nn.GELU(),
-                                     nn.Linear(4 * n_embd, n_embd))
-
-        def attn(self, x):
-            B, T, C = x.size()
-            q, k, v = self.c_attn(x).split(n_embd, dim=2)
-            q, k, v = (t.view(B, T, n_head, C // n_head).transpose(1, 2) for t in (q, k, v))
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-            return self.attn_proj(y.transpose(1, 2).contiguous().view(B, T, C))
-
-        def forward(self, x):
-            x = x + self.attn(self.ln_1(x))
-            return x + self.mlp(self.ln_2(x))
-
-    class GPT(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.wte, self.wpe = nn.Embedding(vocab, n_embd), nn.Embedding(block, n_embd)
-            self.h = nn.ModuleList([Block() for _ in range(n_layer)])
-            self.ln_f = nn.LayerNorm(n_embd)
-            self.lm_head = nn.Linear(n_embd, vocab, bias=False)
-            self.wte.weight = self.lm_head.weight
-
-        def forward(self, idx, targets):
-            x = self.wte(idx) + self.wpe(lib.arange(idx.size(1)))
-            for b in self.h:
-                x = b(x)
-            logits = self.lm_head(self.ln_f(x))
-            return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
-
-    model = GPT()
+    model = build_gpt(lib, vocab, n_layer, n_head, n_embd, block, tie_weights=True)
     optimizer = lib.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.95),
                                 weight_decay=0.1)
     data = lib.randint(0, vocab, (batch, block + 1))

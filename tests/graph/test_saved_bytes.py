@@ -7,8 +7,6 @@ import torchlite
 import torchlite.graph as G
 
 GRAD = {"requires_grad": True}
-_SAVES_BOTH_OPERANDS = ("saves both operands whatever needs a gradient (PyTorch saves the "
-                        "operand each needed gradient reads): owner {}")
 
 
 def _programs(lib):
@@ -32,19 +30,9 @@ def _programs(lib):
     }
 
 
-CASES = [
-    "mm, both need grad",
-    pytest.param("mm, only the weight needs grad", marks=pytest.mark.xfail(
-        strict=True, reason=_SAVES_BOTH_OPERANDS.format("torchlite/ops/linalg.py Matmul"))),
-    pytest.param("mm, only the input needs grad", marks=pytest.mark.xfail(
-        strict=True, reason=_SAVES_BOTH_OPERANDS.format("torchlite/ops/linalg.py Matmul"))),
-    pytest.param("linear, input needs no grad", marks=pytest.mark.xfail(
-        strict=True, reason=_SAVES_BOTH_OPERANDS.format("nn/functional/linear.py Linear"))),
-    "linear, all need grad",
-    "mul, one needs grad",
-    "exp",
-    "relu",
-]
+CASES = ["mm, both need grad", "mm, only the weight needs grad", "mm, only the input needs grad",
+         "linear, input needs no grad", "linear, all need grad", "mul, one needs grad", "exp",
+         "relu"]
 
 
 def _torch_saved_bytes(torch, fn, args):

@@ -165,7 +165,12 @@ class Matmul(Function):
     def forward(ctx, a, b, node=None):
         if node is not None:
             ctx.node_name = node
-        ctx.save_for_backward(a, b)
+        # each operand is read only by the other's gradient: saved only where that one is
+        # needed (as PyTorch does); the ranks pick the backward formula
+        needs = ctx.needs_input_grad
+        if needs:
+            ctx.save_for_backward(a if needs[1] else None, b if needs[0] else None)
+            ctx.ndims = a.ndim, b.ndim
         if a.ndim > 2 and b.ndim == 2 and a.flags.c_contiguous:  # batch folded into one GEMM
             out = ctx.xp.matmul(a.reshape(-1, a.shape[-1]), b).reshape(
                 a.shape[:-1] + b.shape[-1:])
@@ -177,23 +182,24 @@ class Matmul(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
+        a_ndim, b_ndim = ctx.ndims
         need_a, need_b = ctx.needs_input_grad
-        if a.ndim == 1 and b.ndim == 1:
+        if a_ndim == 1 and b_ndim == 1:
             return (grad * b if need_a else None), (grad * a if need_b else None)
         grad_a = grad_b = None
         if need_a:
-            if b.ndim == 1:
+            if b_ndim == 1:
                 grad_a = _insert(grad, -1) * b
-            elif a.ndim == 1:
+            elif a_ndim == 1:
                 grad_a = _drop(Matmul.apply(_insert(grad, -2), _mT(b)), -2)
             else:
                 grad_a = Matmul.apply(grad, _mT(b))
         if need_b:
-            if a.ndim == 1:
+            if a_ndim == 1:
                 grad_b = _insert(a, -1) * _insert(grad, -2)
-            elif b.ndim == 1:
+            elif b_ndim == 1:
                 grad_b = _drop(Matmul.apply(_mT(a), _insert(grad, -1)), -1)
-            elif b.ndim == 2 and a.ndim > 2:  # one GEMM over the folded batch, no reduction
+            elif b_ndim == 2 and a_ndim > 2:  # one GEMM over the folded batch, no reduction
                 grad_b = Matmul.apply(_mT(a.reshape(-1, a.shape[-1])),
                                       grad.reshape(-1, grad.shape[-1]))
             else:

@@ -17,7 +17,9 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, w, b):
-        ctx.save_for_backward(x, w)
+        needs = ctx.needs_input_grad  # x is read only by grad_W, W only by grad_x (as PyTorch)
+        if needs:
+            ctx.save_for_backward(x if needs[1] else None, w if needs[0] else None)
         out = ctx.xp.matmul(x.reshape(-1, x.shape[-1]), w.T)
         out = out.astype(x.dtype, copy=False)  # bfloat16: ml_dtypes' matmul gives float32
         if b is not None:

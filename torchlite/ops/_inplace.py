@@ -14,6 +14,7 @@ from .._tensor import Tensor, _make
 from ..autograd.function import Function, replay_view
 from ..autograd.grad_mode import STATE
 from ._registry import method
+from ._util import named
 
 
 def _check_leaf(t):
@@ -235,7 +236,4 @@ def zero_(self):
 
 
 def _zero(t):
-    out = Fill.apply(t, value=0)
-    if out.grad_fn is not None:
-        out.grad_fn.node_name = "ZeroBackward0"
-    return out
+    return named(Fill.apply(t, value=0), "ZeroBackward0")

@@ -1,4 +1,4 @@
-"""Small helpers shared by op modules: dim normalisation and argument checks."""
+"""Small helpers shared by op modules: dim normalisation, argument checks, node naming."""
 import operator
 
 import functools
@@ -70,3 +70,12 @@ def dim_alias(fn):
             kwargs["dim"] = kwargs.pop("axis")
         return fn(*args, **kwargs)
     return wrapper
+
+
+def named(out, node_name):
+    """``out`` with its grad_fn (if any) named ``node_name``: PyTorch's name for an op that
+    torchlite computes through another op or as a composite of several (whose gradients, and
+    double gradients, equal PyTorch's)."""
+    if out.grad_fn is not None:
+        out.grad_fn.node_name = node_name
+    return out

@@ -15,6 +15,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ._inplace import inplace
 from ._registry import export, function, method
+from ._util import named
 from .unary import log
 
 _SCALARS = (int, float, bool, complex)
@@ -154,7 +155,7 @@ class Sub(Function):
     @staticmethod
     def forward(ctx, a, b, alpha=1):
         ctx.alpha = alpha
-        if a.__class__ in (int, float, bool):
+        if a.__class__ in _SCALARS:
             ctx.node_name = "RsubBackward1"  # number - tensor: PyTorch's rsub with a scalar
         return ctx.xp.subtract(a, _scaled(ctx, a, b, alpha))
 
@@ -705,9 +706,8 @@ def sub(input, other, *, alpha=1):
 def rsub(input, other, *, alpha=1):
     """other - alpha * input."""
     out = sub(other, input, alpha=alpha)
-    if isinstance(other, Tensor) and out.grad_fn is not None:
-        out.grad_fn.node_name = "RsubBackward0"  # PyTorch's tensor-tensor overload
-    return out
+    # PyTorch's tensor-tensor overload (a number - tensor is RsubBackward1: Sub.forward)
+    return named(out, "RsubBackward0") if isinstance(other, Tensor) else out
 
 
 @export(aliases=("multiply",))

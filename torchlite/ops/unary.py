@@ -12,7 +12,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ._inplace import inplace
 from ._registry import export, function, method
-from ._util import check_tensor
+from ._util import check_tensor, named
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -445,9 +445,7 @@ def _clamp_node_name(xp, lo, hi):
 
 def _one_bound(out, name, bound):
     """clamp_min/clamp_max: PyTorch's own node (overload 1 with a Tensor bound)."""
-    if out.grad_fn is not None:
-        out.grad_fn.node_name = name + ("Backward1" if isinstance(bound, Tensor) else "Backward0")
-    return out
+    return named(out, name + ("Backward1" if isinstance(bound, Tensor) else "Backward0"))
 
 
 class Square(_Exact):

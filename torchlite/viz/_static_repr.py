@@ -16,13 +16,18 @@ MAX_STATIC_BYTES = 250_000
 def add_static_view(bundle, view, state):
     """``bundle`` (a ``_repr_mimebundle_`` result: a dict or a (data, metadata) pair) with the
     static view of ``state`` added, unless its JSON is larger than ``MAX_STATIC_BYTES``."""
-    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    data = display_data(bundle)
     if data is None:
         return bundle
     payload = {"view": view, "state": state}
     if len(json.dumps(payload, separators=(",", ":"))) <= MAX_STATIC_BYTES:
         data[STATIC_MIME] = payload
     return bundle
+
+
+def display_data(bundle):
+    """The mime-type dict of a ``_repr_mimebundle_`` result (a dict or a (data, metadata) pair)."""
+    return bundle[0] if isinstance(bundle, tuple) else bundle
 
 
 def sync_reply(content, buffers):

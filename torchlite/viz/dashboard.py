@@ -19,7 +19,7 @@ from ..autograd import is_grad_enabled
 from ..autograd.function import OP_LISTENERS
 from ..graph import record
 from ._history import MAX_POINTS, NodeHistory
-from ._static_repr import add_static_view, sync_reply
+from ._static_repr import add_static_view, display_data, sync_reply
 
 VANISHING = 1e-7   # gradient norms below this are flagged "vanishing"
 EXPLODING = 1e3    # and above this "exploding"
@@ -295,7 +295,7 @@ class TrainingDashboard:
         state = {"params": w.params, "activations": w.activations, "every": w.every,
                  "_sync": sync_reply(*self._message(full=True))}
         bundle = w._repr_mimebundle_(**kwargs)
-        (bundle[0] if isinstance(bundle, tuple) else bundle)["text/plain"] = repr(self)
+        display_data(bundle)["text/plain"] = repr(self)
         return add_static_view(bundle, "dashboard", state)
 
     def __repr__(self):

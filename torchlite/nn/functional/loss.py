@@ -20,7 +20,7 @@ from ...linalg import vector_norm
 from ...ops import unary as _unary
 from ...ops.binary import where as _where
 from ...ops._util import check_tensor
-from ._naming import named
+from ...ops._util import named
 from .activation import log_softmax, logsigmoid, softmax
 
 __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss",

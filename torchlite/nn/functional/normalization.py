@@ -13,7 +13,7 @@ from ...autograd.grad_mode import no_grad
 from ..._creation import zeros
 from ...ops._util import check_tensor
 from ...ops.shape import cat
-from ._naming import named
+from ...ops._util import named
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "normalize",
            "local_response_norm"]

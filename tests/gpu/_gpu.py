@@ -20,3 +20,16 @@ def torch_cuda_reason():
     except ImportError:
         return "PyTorch is not installed"
     return None if torch.cuda.is_available() else "this PyTorch build has no CUDA"
+
+
+def nvrtc_reason():
+    """Why kernels cannot be compiled here (None where NVRTC and the CUDA headers are installed)."""
+    try:
+        from cupy_backends.cuda.libs import nvrtc
+        nvrtc.getVersion()
+    except Exception as e:  # CuPy or the NVRTC library missing
+        return f"NVRTC unavailable (install the test extra): {e}"
+    from torchlite._kernels._compile import cuda_header_dir
+    if cuda_header_dir() is None:
+        return "CUDA headers (cuda_bf16.h) not found: install nvidia-cuda-runtime-cu12"
+    return None

@@ -44,9 +44,11 @@ cat "$OUT/env.txt"
 
 PYTEST="python -m pytest -q -p no:cacheprovider -o addopts= -rs"
 if [ -z "$TINY" ]; then
-    stage runtime_and_amp 120 $PYTEST tests/gpu/test_cuda_runtime.py tests/gpu/test_amp_cuda.py
+    # runtime, amp, memory stats, the fused kernels (each vs its composed path and the CPU),
+    # no host sync in a training step, DLPack, value statistics
+    stage gpu_tests 150 $PYTEST tests/gpu --ignore=tests/gpu/test_op_table_cuda.py --maxfail=30
     stage bench 240 python benchmarks/bench_gpu.py --out "$OUT"
-    stage op_table 150 $PYTEST tests/gpu/test_op_table_cuda.py -x --maxfail=20
+    stage op_table 120 $PYTEST tests/gpu/test_op_table_cuda.py --maxfail=20
 else
     stage cpu_tests 300 $PYTEST tests/amp tests/test_cuda_api.py tests/gpu
     stage bench 300 python benchmarks/bench_gpu.py --tiny --curve-steps 5 --out "$OUT"

@@ -7,6 +7,7 @@ import functools
 import importlib.util
 import os
 import pathlib
+import sys
 
 KERNEL_DIR = pathlib.Path(__file__).parent
 # NAME -> template instantiations ("row_softmax<float>", ...) compiled from NAME.cu
@@ -57,6 +58,12 @@ def function(name, expression):
             _FUNCTIONS[key[:1] + (expr,) + key[2:]] = module.get_function(expr)
         fn = _FUNCTIONS[key]
     return fn
+
+
+def array_module(a):
+    """numpy or cupy, whichever holds ``a``: launchers allocate with it, so that the CPU emulator
+    (tests) can run them on NumPy arrays."""
+    return sys.modules[type(a).__module__.partition(".")[0]]
 
 
 def launch(name, template, dtype, grid, block, args, shared_mem=0):

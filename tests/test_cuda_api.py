@@ -1,5 +1,7 @@
 """torchlite.cuda, accelerator and backends on a machine without a GPU behave like CPU-only
 PyTorch: same return values, same exception types (PyTorch 2.13 CPU is the oracle)."""
+import importlib.util
+
 import pytest
 
 import torchlite
@@ -45,7 +47,6 @@ CALLS = {
     "backends.cudnn.deterministic": lambda m: m.backends.cudnn.deterministic,
     "backends.cudnn.enabled": lambda m: m.backends.cudnn.enabled,
     "backends.cudnn.is_available": lambda m: m.backends.cudnn.is_available(),
-    "backends.cuda.is_built": lambda m: m.backends.cuda.is_built(),
 }
 
 
@@ -78,6 +79,21 @@ def test_cpu_only_behaviour_matches_torch(torch_oracle, name):
 def test_device_functions_raise_not_compiled(name, call):
     with pytest.raises(AssertionError, match="Torch not compiled with CUDA enabled"):
         call()
+
+
+def test_not_compiled_error_says_why_there_is_no_gpu():
+    """Installed CuPy without a driver or device, or no CuPy: the error names the cause."""
+    with pytest.raises(AssertionError, match="Torch not compiled with CUDA enabled: .*CuPy"):
+        torchlite.cuda.current_device()
+
+
+def test_is_built_means_cupy_is_installed(torch_oracle):
+    """PyTorch's is_built() is True for a CUDA build on a machine without a usable GPU; torchlite's
+    CUDA build is CuPy, so it follows CuPy's presence (CPU-only PyTorch's False without CuPy)."""
+    has_cupy = importlib.util.find_spec("cupy") is not None
+    assert torchlite.backends.cuda.is_built() is has_cupy
+    if not has_cupy:
+        assert torch_oracle.backends.cuda.is_built() is False
 
 
 def test_backend_switches_are_settable():

@@ -4,19 +4,39 @@ Following Chainer, a device carries its array module as ``.xp``. CuPy is importe
 first time a cuda device's ``xp`` is needed, so CPU-only machines never need it.
 """
 import builtins
+import functools
 
 import numpy as np
 
 
-def _cupy():
+@functools.cache
+def gpu_cupy():
+    """``(cupy, None)`` when CuPy can drive a GPU, else ``(None, why not)``.
+
+    Probed once per process (the CUDA runtime sees the same driver and devices until it exits):
+    CuPy missing, installed without a working driver (its device calls raise
+    ``CUDARuntimeError``), or a driver with no device all mean "no GPU", as in CPU-only PyTorch.
+    """
     try:
         import cupy
-    except ImportError as e:
-        raise AssertionError(
-            "Torch not compiled with CUDA enabled: torchlite needs CuPy for cuda devices "
-            "(pip install 'torchlite[cuda12]' or 'torchlite[cuda13]')") from e
-    if cupy.cuda.runtime.getDeviceCount() == 0:
-        raise RuntimeError("Found no NVIDIA driver on your system.")
+    except ImportError:
+        return None, ("torchlite needs CuPy for cuda devices "
+                      "(pip install 'torchlite[cuda12]' or 'torchlite[cuda13]')")
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except cupy.cuda.runtime.CUDARuntimeError as e:
+        return None, f"CuPy is installed but cannot use a GPU ({e})"
+    if count == 0:
+        return None, "CuPy is installed but found no CUDA device"
+    return cupy, None
+
+
+def _cupy():
+    """CuPy, or CPU-only PyTorch's ``AssertionError("Torch not compiled with CUDA enabled")``
+    with the reason there is no GPU to use."""
+    cupy, reason = gpu_cupy()
+    if cupy is None:
+        raise AssertionError(f"Torch not compiled with CUDA enabled: {reason}")
     return cupy
 
 

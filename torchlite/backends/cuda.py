@@ -1,7 +1,7 @@
 """torchlite.backends.cuda: ``matmul.allow_tf32`` and friends, as in PyTorch.
 
 ``matmul.allow_tf32`` is honoured through CuPy: it sets CuPy's compute type for float32 GEMMs
-(TF32 tensor cores or full float32) when CuPy is installed, and ``CUPY_TF32`` for a CuPy imported
+(TF32 tensor cores or full float32) when CuPy can use a GPU, and ``CUPY_TF32`` for a CuPy imported
 later. The reduced-precision-reduction flags are recorded only (cuBLAS through CuPy accumulates
 float16 / bfloat16 products in float32).
 """
@@ -9,9 +9,12 @@ import os
 
 import numpy as np
 
+from .._device import gpu_cupy
+
 
 def is_built():
-    """Whether CuPy (torchlite's CUDA backend) is installed."""
+    """Whether CuPy (torchlite's CUDA backend) is installed: PyTorch's "built with CUDA", which
+    says nothing about a usable driver or device (that is ``torchlite.cuda.is_available()``)."""
     try:
         import cupy  # noqa: F401
     except ImportError:
@@ -21,10 +24,9 @@ def is_built():
 
 def _set_cupy_tf32(enabled):
     os.environ["CUPY_TF32"] = "1" if enabled else "0"
-    try:
-        from cupy._core import _routines_linalg as linalg
-    except ImportError:
+    if gpu_cupy()[0] is None:  # no GPU: nothing to set (and CuPy's setter asks the device)
         return
+    from cupy._core import _routines_linalg as linalg
     kind = linalg.COMPUTE_TYPE_TF32 if enabled else linalg.COMPUTE_TYPE_DEFAULT
     linalg.set_compute_type(np.dtype("float32"), kind)
 

@@ -1,14 +1,14 @@
 """torchlite.cuda: the GPU through CuPy (imported lazily), with PyTorch's torch.cuda API.
 
-Without CuPy or a GPU, every function behaves as in a CPU-only PyTorch build: ``is_available()``
-is False, ``device_count()`` 0, the memory counters 0, and what needs a device raises PyTorch's
-``AssertionError("Torch not compiled with CUDA enabled")``.
+Without CuPy, a working driver or a GPU, every function behaves as in a CPU-only PyTorch build:
+``is_available()`` is False, ``device_count()`` 0, the memory counters 0, and what needs a device
+raises PyTorch's ``AssertionError("Torch not compiled with CUDA enabled")`` (with the reason).
 """
 import collections
 
 import importlib
 
-from .._device import _cupy, device as _device_cls
+from .._device import _cupy, device as _device_cls, gpu_cupy
 from .memory import (empty_cache, max_memory_allocated, max_memory_reserved, mem_get_info,
                      memory_allocated, memory_reserved, memory_stats, memory_summary,
                      reset_peak_memory_stats)
@@ -29,11 +29,8 @@ def __getattr__(name):
 
 
 def _count():
-    try:
-        import cupy
-        return int(cupy.cuda.runtime.getDeviceCount())
-    except Exception:  # no CuPy, no driver or no device: no GPU to use
-        return 0
+    cupy, _ = gpu_cupy()
+    return 0 if cupy is None else int(cupy.cuda.runtime.getDeviceCount())
 
 
 def is_available():

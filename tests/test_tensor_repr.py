@@ -30,6 +30,7 @@ def _arrays():
         rng.integers(-1000, 1000, (5, 30)), rng.random((4, 4)) > 0.5,
         (rng.standard_normal((3, 3)) * 1e6).astype(f32), rng.standard_normal(7),
         rng.standard_normal((2, 3, 4, 5)).astype(f32), rng.standard_normal((12, 100)),
+        rng.standard_normal((2, 600)).astype(f32), rng.standard_normal((300, 1, 7)),
         rng.standard_normal(5) + 1j * rng.standard_normal(5),
         (rng.standard_normal((3, 2)) + 1j).astype(np.complex64), np.array(1 + 2j, np.complex64),
         np.array([1 - 0j, -1j, 1e-6 + 1e6j]), rng.standard_normal(50) * 1e-3j,
@@ -138,3 +139,22 @@ def test_printoptions_roundtrip():
         assert repr(torchlite.tensor([1.12345])) == "tensor([1.12])"
     assert torchlite.get_printoptions() == before
     assert repr(torchlite.tensor([1.12345])) == "tensor([1.1235])"
+
+
+@pytest.mark.parametrize("shape", [(2000,), (40, 40), (2, 600), (300, 1, 7), (7, 7, 7, 7)])
+@pytest.mark.parametrize("edgeitems", [0, 1, 3])
+def test_summarized_print_copies_only_the_corners(shape, edgeitems):
+    """A summarised print cuts the values it shows out where the tensor lives: no host read,
+    and only (2 * edgeitems) entries of every long dim are left to copy."""
+    from tests.graph import device_like
+    from torchlite._tensor_str import _corners
+
+    arr = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
+    keep = [np.r_[:edgeitems, n - edgeitems:n] if n > 2 * edgeitems else np.arange(n)
+            for n in shape]
+    device_like.DeviceArray.syncs = 0
+    with torchlite.printoptions(edgeitems=edgeitems):
+        corners, cut = _corners(device_like.device(arr), device_like.xp)
+    assert device_like.DeviceArray.syncs == 0
+    assert cut == tuple(n > 2 * edgeitems for n in shape)
+    np.testing.assert_array_equal(corners.get(), arr[np.ix_(*keep)])

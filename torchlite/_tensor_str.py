@@ -106,7 +106,7 @@ def _value_str(value, formatters):
     return formatters[0].format(value)
 
 
-def _vector_str(arr, indent, summarize, formatters):
+def _vector_str(arr, indent, summarize, cut, formatters):
     e = PRINT_OPTIONS["edgeitems"]
     element_length = formatters[0].width() + 2
     if len(formatters) == 2:
@@ -114,7 +114,7 @@ def _vector_str(arr, indent, summarize, formatters):
     per_line = max(1, math.floor((PRINT_OPTIONS["linewidth"] - indent) / element_length))
     if summarize and not e:
         data = ["..."]
-    elif summarize and arr.shape[0] > 2 * e:
+    elif cut:
         data = ([_value_str(v, formatters) for v in arr[:e].tolist()] + [" ..."]
                 + [_value_str(v, formatters) for v in arr[-e:].tolist()])
     else:
@@ -123,37 +123,38 @@ def _vector_str(arr, indent, summarize, formatters):
     return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
 
 
-def _tensor_str_with(arr, indent, summarize, formatters):
+def _tensor_str_with(arr, indent, summarize, cut, formatters):
+    """The layout of ``arr``: the tensor's values, or only the edge items of the dims that
+    ``cut`` marks (a summarised print), where "..." stands for the rows left out."""
     if arr.ndim == 0:
         return _value_str(arr.item(), formatters)
     if arr.ndim == 1:
-        return _vector_str(arr, indent, summarize, formatters)
+        return _vector_str(arr, indent, summarize, cut[0], formatters)
     e = PRINT_OPTIONS["edgeitems"]
     n = arr.shape[0]
-    rows = list(range(e)) + [None] + list(range(n - e, n)) if summarize and n > 2 * e \
-        else range(n)
-    slices = ["..." if i is None else _tensor_str_with(arr[i], indent + 1, summarize,
+    rows = list(range(e)) + [None] + list(range(n - e, n)) if cut[0] else range(n)
+    slices = ["..." if i is None else _tensor_str_with(arr[i], indent + 1, summarize, cut[1:],
                                                          formatters) for i in rows]
     return "[" + ("," + "\n" * (arr.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
 
 
-def _summarized(arr):
-    """The values a summarised print shows (edge items of every dim), for the formatters."""
+def _corners(arr, xp):
+    """The values a summarised print shows (the edge items of every dim longer than twice
+    ``edgeitems``), cut out where the array lives so only they are copied to the host, and
+    which dims were cut."""
     e = PRINT_OPTIONS["edgeitems"]
-    if arr.ndim == 0:
-        return arr
-    if arr.ndim == 1:
-        return np.concatenate([arr[:e], arr[-e:]]) if arr.shape[0] > 2 * e else arr
-    if not e:
-        return arr[(slice(0, 0),) * arr.ndim]
-    rows = list(range(e)) + list(range(arr.shape[0] - e, arr.shape[0])) \
-        if arr.shape[0] > 2 * e else range(arr.shape[0])
-    return np.stack([_summarized(arr[i]) for i in rows])
+    cut = []
+    for axis, n in enumerate(arr.shape):
+        cut.append(n > 2 * e)
+        if cut[-1]:
+            lead = (slice(None),) * axis
+            arr = xp.concatenate([arr[lead + (slice(0, e),)], arr[lead + (slice(n - e, n),)]],
+                                 axis=axis)
+    return arr, tuple(cut)
 
 
-def _host_array(t):
-    """The tensor's values on the host; floats as float64 (exact) for formatting."""
-    arr = t._data
+def _host_values(t, arr):
+    """``arr`` (of tensor ``t``) on the host; floats as float64 (exact) for formatting."""
     if t._device.type != "cpu":
         arr = arr.get()
     if t.dtype.is_floating_point:
@@ -164,15 +165,20 @@ def _host_array(t):
 
 
 def tensor_body(t, indent):
-    """The bracketed values of a non-empty tensor, as PyTorch lays them out."""
-    arr = _host_array(t)
-    summarize = arr.size > PRINT_OPTIONS["threshold"]
-    shown = _summarized(arr) if summarize else arr
+    """The bracketed values of a non-empty tensor, as PyTorch lays them out: a tensor of more
+    than ``threshold`` elements is summarised, and only the values shown leave its device."""
+    arr = t._data
+    if arr.size > PRINT_OPTIONS["threshold"]:
+        shown, cut = _corners(arr, t._device.xp)
+        summarize = True
+    else:
+        shown, cut, summarize = arr, (False,) * arr.ndim, False
+    shown = _host_values(t, shown)
     if t.dtype.is_complex:
         formatters = [_Formatter(shown.real, True), _Formatter(shown.imag, True)]
     else:
         formatters = [_Formatter(shown, t.dtype.is_floating_point)]
-    return _tensor_str_with(arr, indent, summarize, formatters)
+    return _tensor_str_with(shown, indent, summarize, cut, formatters)
 
 
 def _add_suffixes(text, suffixes, indent):

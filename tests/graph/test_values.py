@@ -1,13 +1,20 @@
 """array_stats against NumPy float64 references over the dtypes and edge cases a recording meets:
 float32 kept as is, float16/bfloat16/bool/ints widened, complex (modulus), NaN/Inf, empty,
-constant, huge and tiny spans, and entries exactly on histogram bin edges."""
+constant, huge and tiny spans, and entries exactly on histogram bin edges.
+
+Every case runs twice: on NumPy arrays (the host path) and through the device path on
+``device_like`` arrays, which refuse any implicit host read and count the copies: finite data
+reaches the host in one copy, data with NaN/Inf in one more round (the mask and a copy)."""
 import math
 
 import ml_dtypes
 import numpy as np
 import pytest
 
+from torchlite.graph import values
 from torchlite.graph.values import CHUNK, SORT_LIMIT, array_stats
+
+from . import device_like
 
 FIELDS = {"numel", "nan", "inf", "zeros", "min", "max", "mean", "std", "hist"}
 
@@ -25,8 +32,26 @@ def _reference(arr):
     return ref
 
 
-def _check(arr):
-    stats, ref = array_stats(arr, np), _reference(arr)
+@pytest.fixture(params=["host", "device"])
+def stats_of(request, monkeypatch):
+    """array_stats on the host, or through the device path (chunked as on the host, so the
+    chunk boundaries below are crossed there too), checking the copies to the host."""
+    if request.param == "host":
+        return lambda arr: array_stats(arr, np)
+    monkeypatch.setattr(values, "DEVICE_CHUNK", CHUNK)
+
+    def on_device(arr):
+        device_like.DeviceArray.syncs = 0
+        stats = array_stats(device_like.device(arr), device_like.xp)
+        ref = _reference(arr)
+        syncs = 0 if not arr.size else 1 if not (ref["nan"] or ref["inf"]) else 3
+        assert device_like.DeviceArray.syncs == syncs
+        return stats
+    return on_device
+
+
+def _check(arr, stats_of):
+    stats, ref = stats_of(arr), _reference(arr)
     assert set(stats) == FIELDS
     for k in ("numel", "nan", "inf", "zeros"):
         assert stats[k] == ref[k], k
@@ -54,30 +79,30 @@ def data():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, ml_dtypes.bfloat16])
 @pytest.mark.parametrize("n", [0, 1, 7, SORT_LIMIT + 1, 3 * SORT_LIMIT])
 @pytest.mark.parametrize("scale", [1e-3, 1.0, 1e3])
-def test_float_stats_match_numpy(data, dtype, n, scale):
+def test_float_stats_match_numpy(data, dtype, n, scale, stats_of):
     x = (data[:n] * scale).astype(dtype)
-    _check(x)
+    _check(x, stats_of)
     if n > 3:
         x[::3], x[1], x[2] = np.nan, np.inf, -np.inf
-        _check(x)
+        _check(x, stats_of)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n", [CHUNK, CHUNK + 1, 2 * CHUNK + 3])
-def test_stats_across_chunks_and_layouts(dtype, n):
+def test_stats_across_chunks_and_layouts(dtype, n, stats_of):
     """Moments go a chunk at a time past CHUNK entries; transposed (F-ordered) and strided
     arrays give the stats of their values, whatever their memory order."""
     x = np.random.default_rng(5).standard_normal(n).astype(dtype) * 3 + 100
-    _check(x)
-    _check(x[: n - n % 7].reshape(-1, 7).T)
-    _check(x[::3])
+    _check(x, stats_of)
+    _check(x[: n - n % 7].reshape(-1, 7).T, stats_of)
+    _check(x[::3], stats_of)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, ml_dtypes.bfloat16])
 @pytest.mark.parametrize("arr", [[np.nan] * 5, [np.inf, -np.inf, np.inf], [0.0] * 20000,
                                  [3.5] * 10, [-0.0, 0.0, 1.0], [np.nan, 2.0, np.inf]])
-def test_special_values(dtype, arr):
-    _check(np.array(arr, dtype))
+def test_special_values(dtype, arr, stats_of):
+    _check(np.array(arr, dtype), stats_of)
 
 
 @pytest.mark.parametrize("arr", [
@@ -89,40 +114,40 @@ def test_special_values(dtype, arr):
     np.float32(1e4) + np.random.default_rng(1).standard_normal(30000).astype(np.float32),
     np.float32(1000) + np.arange(3, dtype=np.float32) * np.float32(6.1e-5),  # mean >> std
 ])
-def test_extreme_ranges(arr):
-    _check(arr)
+def test_extreme_ranges(arr, stats_of):
+    _check(arr, stats_of)
 
 
 @pytest.mark.parametrize("tile", [1, 600])
-def test_entries_on_and_beside_bin_edges(tile):
+def test_entries_on_and_beside_bin_edges(tile, stats_of):
     rng = np.random.default_rng(2)
     for _ in range(50):
         lo, hi = np.sort(rng.standard_normal(2).astype(np.float32) * 10)
         e = np.linspace(float(lo), float(hi), 17).astype(np.float32)
         x = np.concatenate([e, np.nextafter(e, np.float32(np.inf)),
                             np.nextafter(e, np.float32(-np.inf))])
-        _check(np.tile(np.clip(x, lo, hi), tile))
+        _check(np.tile(np.clip(x, lo, hi), tile), stats_of)
 
 
 @pytest.mark.parametrize("dtype", [np.bool_, np.uint8, np.int8, np.int16, np.int32, np.int64])
 @pytest.mark.parametrize("n", [0, 1, 3 * SORT_LIMIT])
-def test_integer_and_bool_stats(dtype, n):
+def test_integer_and_bool_stats(dtype, n, stats_of):
     high = 2 if dtype is np.bool_ else 100
-    _check(np.random.default_rng(3).integers(0, high, n).astype(dtype))
+    _check(np.random.default_rng(3).integers(0, high, n).astype(dtype), stats_of)
 
 
-def test_int64_extremes():
+def test_int64_extremes(stats_of):
     info = np.iinfo(np.int64)
-    _check(np.array([info.max, info.min, 0]))
+    _check(np.array([info.max, info.min, 0]), stats_of)
 
 
 @pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
-def test_complex_stats_are_of_the_modulus(dtype):
+def test_complex_stats_are_of_the_modulus(dtype, stats_of):
     rng = np.random.default_rng(4)
     z = (rng.standard_normal(3 * SORT_LIMIT) + 1j * rng.standard_normal(3 * SORT_LIMIT)).astype(dtype)
     z[5] = complex(np.nan, 0)
-    _check(z)
-    _check(np.zeros(3, dtype))
+    _check(z, stats_of)
+    _check(np.zeros(3, dtype), stats_of)
 
 
 def test_full_value_only_up_to_the_limit():
@@ -163,3 +188,13 @@ def test_gradient_stats_reused_from_the_op_that_made_the_gradient():
 def _check_close(stats, ref):
     for k, v in (("min", ref.min()), ("max", ref.max()), ("mean", ref.mean()), ("std", ref.std())):
         assert stats[k] == pytest.approx(v, rel=1e-6), k
+
+
+def test_full_value_of_a_device_array_is_one_more_copy_of_a_small_array():
+    """values="full" copies a small array's value besides the stats; a larger one's never."""
+    for n, syncs in ((3, 2), (65, 1)):
+        device_like.DeviceArray.syncs = 0
+        x = np.arange(n, dtype=np.float32)
+        stats = array_stats(device_like.device(x), device_like.xp, full=True)
+        assert device_like.DeviceArray.syncs == syncs
+        assert stats.get("value") == (x.tolist() if n <= 64 else None)

@@ -4,10 +4,15 @@ Only a handful of numbers and a small histogram travel to the host, never the wh
 (except the full value of a small tensor when asked for). Stats run over the finite entries;
 NaN and Inf are counted apart, so one NaN does not hide the range of the rest.
 
+On a GPU every statistic stays a device array until one copy brings them all to the host
+(``host_floats``): no reduction waits for the GPU on its own. Data holding NaN or Inf takes a
+second round (over the finite entries), since the first finds out only when its numbers
+arrive; on the host, where looking costs nothing, the range is checked first instead.
+
 They are recorded for every op output and gradient, so each pass over the data counts:
 float32 data (and data float32 holds exactly: float16, bfloat16, bool, small ints) stays
-float32 (only the std's deviations are float64, a cache-sized chunk at a time), and the
-histogram counts by comparisons with the bin edges instead of a bin index per entry.
+float32 (only the std's deviations are float64, a chunk at a time), and the histogram counts
+by comparisons with the bin edges instead of a bin index per entry.
 """
 import math
 
@@ -17,34 +22,61 @@ HIST_BINS = 16
 FULL_LIMIT = 64  # largest numel whose full value is kept with values="full"
 SORT_LIMIT = 8192  # up to this many entries, one sort counts the histogram faster
 CHUNK = 1 << 16  # entries per float64 chunk of the std's deviations (512 KiB, cache-sized)
+DEVICE_CHUNK = 1 << 24  # the same on a GPU (128 MiB): few kernel launches, bounded memory
 
 
 def array_stats(arr, xp, full=False, bins=HIST_BINS, full_limit=FULL_LIMIT):
     """A schema ``STATS`` dict for ``arr``: numel, nan/inf/zero counts, min/max/mean/std
     (population std, float64 accumulation) of the finite entries, a histogram (NumPy's
     ``histogram`` bins), and the value itself when ``full`` and it has at most ``full_limit``
-    entries. All-finite arrays (the usual case) take a fast path without masks."""
+    entries. All-finite arrays (the usual case) take a fast path without masks and, on a GPU,
+    one copy to the host."""
     a = real_array(arr, xp)
-    out = {"numel": int(arr.size), "nan": 0, "inf": 0,
-           "zeros": int(xp.count_nonzero(a == 0)),
+    out = {"numel": int(arr.size), "nan": 0, "inf": 0, "zeros": 0,
            "min": None, "max": None, "mean": None, "std": None, "hist": None}
     if arr.size:
-        lo, hi = float(a.min()), float(a.max())
-        if not (math.isfinite(lo) and math.isfinite(hi)):  # NaN propagates into min/max
+        zeros = xp.count_nonzero(a == 0)
+        lo, hi = a.min(), a.max()  # NaN propagates into min/max
+        got = None
+        if xp is not np or (math.isfinite(lo) and math.isfinite(hi)):
+            got = host_floats(xp, [zeros, *finite_stats(a, xp, lo, hi, bins)])
+        if got is not None and math.isfinite(got[1]) and math.isfinite(got[2]):
+            out["zeros"] = int(got[0])
+            _fill(out, got[1:], a.size, bins)
+        else:
             ok = xp.isfinite(a)
-            out["nan"] = int(xp.count_nonzero(xp.isnan(a)))
-            out["inf"] = int(arr.size - int(xp.count_nonzero(ok)) - out["nan"])
+            counts = [zeros, xp.count_nonzero(xp.isnan(a))]
             a = a[ok]
-            lo, hi = (float(a.min()), float(a.max())) if a.size else (None, None)
-    if a.size:
-        out["min"], out["max"] = lo, hi
-        mean, std = moments(a, xp)
-        out["mean"], out["std"] = _finite_or_none(mean), _finite_or_none(std)
-        if math.isfinite(hi - lo):
-            out["hist"] = histogram(a, xp, lo, hi, bins)
+            got = host_floats(xp, counts + (finite_stats(a, xp, a.min(), a.max(), bins)
+                                            if a.size else []))
+            out["zeros"], out["nan"] = int(got[0]), int(got[1])
+            out["inf"] = out["numel"] - out["nan"] - int(a.size)
+            if a.size:
+                _fill(out, got[2:], a.size, bins)
     if full and arr.size <= full_limit:
-        out["value"] = json_value(arr.tolist())
+        out["value"] = json_value(to_host(arr).tolist())
     return out
+
+
+def finite_stats(a, xp, lo, hi, bins=HIST_BINS):
+    """The statistics of finite ``a`` as device values, in the order ``_fill`` reads them:
+    min, max, mean, variance, the ``bins + 1`` histogram edges and the ``bins - 1`` counts
+    of entries below each inner edge. Nothing here waits for the device."""
+    mean, var = moments(a, xp)
+    edges = bin_edges(xp, lo, hi, bins)
+    return [lo, hi, mean, var, edges, *below_edges(a, xp, edges)]
+
+
+def _fill(out, got, n, bins):
+    """Store ``finite_stats``' numbers (now host floats) of ``n`` finite entries in ``out``."""
+    lo, hi, mean, var = got[:4]
+    out["min"], out["max"] = lo, hi
+    out["mean"], out["std"] = _finite_or_none(mean), _finite_or_none(math.sqrt(var))
+    if math.isfinite(hi - lo):
+        edges = got[4:5 + bins]
+        cumulative = [0] + [int(c) for c in got[5 + bins:]] + [n]
+        out["hist"] = {"edges": edges,
+                       "counts": [b - c for b, c in zip(cumulative[1:], cumulative)]}
 
 
 def real_array(arr, xp):
@@ -59,51 +91,106 @@ def real_array(arr, xp):
 
 
 def moments(a, xp):
-    """Mean and population std of finite ``a``, two-pass in float64 as NumPy's
-    ``std(dtype=float64)``, with deviations made a chunk at a time in one reused float64
-    buffer and their squares summed by a dot product: no full-size float64 copy (large
-    fresh allocations cost more than the arithmetic)."""
+    """Mean and population variance of finite ``a`` (device scalars), two-pass in float64
+    as NumPy's ``var(dtype=float64)``, with deviations made a chunk at a time in one reused
+    float64 buffer and their squares summed by a dot product: no full-size float64 copy
+    (large fresh allocations cost more than the arithmetic)."""
     flat = a.ravel(order="K")  # a view for any contiguous layout (a transposed gradient)
     n = flat.size
-    if n <= CHUNK:  # one chunk: convert once for both passes
+    chunk = CHUNK if xp is np else DEVICE_CHUNK
+    if n <= chunk:  # one chunk: convert once for both passes
         d = flat.astype(xp.float64)
-        mean = float(d.sum()) / n
+        mean = d.sum() / n
         d -= mean
-        return mean, math.sqrt(float(xp.dot(d, d)) / n)
-    mean = float(flat.sum(dtype=xp.float64)) / n
-    buf = xp.empty(CHUNK, xp.float64)
+        return mean, xp.dot(d, d) / n
+    mean = flat.sum(dtype=xp.float64) / n
+    buf = xp.empty(chunk, xp.float64)
     squares = 0.0
-    for start in range(0, n, CHUNK):
-        d = buf[:min(CHUNK, n - start)]
-        xp.subtract(flat[start:start + CHUNK], mean, out=d, dtype=xp.float64)
-        squares += float(xp.dot(d, d))
-    return mean, math.sqrt(squares / n)
+    for start in range(0, n, chunk):
+        d = buf[:min(chunk, n - start)]
+        xp.subtract(flat[start:start + chunk], mean, out=d, dtype=xp.float64)
+        squares = squares + xp.dot(d, d)
+    return mean, squares / n
 
 
-def histogram(a, xp, lo, hi, bins):
-    """``numpy.histogram(a, bins)`` of finite ``a`` with range (lo, hi), exactly: entry x is
-    in bin i when edge i <= x < edge i + 1 (the last bin closed), which is what NumPy's
-    index-and-correct computes. Counts come from the cumulative counts #(x < edge): one
-    sort for small arrays, else a vectorized compare-and-count per edge (several times
-    faster than a bin index and bincount per entry)."""
-    if lo == hi:
-        lo, hi = lo - 0.5, hi + 0.5
-    edges = np.linspace(lo, hi, bins + 1)
-    inner = _ceil_to(edges[1:-1], a.dtype)  # x < edge  <=>  x < inner, in a's dtype
-    if a.size <= SORT_LIMIT:
-        below = xp.searchsorted(xp.sort(a.ravel(order="K")), xp.asarray(inner)).tolist()
-    else:
-        below = [int(xp.count_nonzero(a < e)) for e in inner]
-    cumulative = [0] + [int(c) for c in below] + [int(a.size)]
-    return {"edges": [float(e) for e in edges.tolist()],
-            "counts": [b - c for b, c in zip(cumulative[1:], cumulative)]}
+def bin_edges(xp, lo, hi, bins):
+    """``numpy.histogram``'s bin edges for the range (lo, hi): ``linspace(lo, hi, bins + 1)``
+    (a constant array widened by 0.5 each side). On a device, NumPy's ``linspace`` step for
+    step on device scalars, so the edges are bit for bit those NumPy computes on the host."""
+    if xp is np:
+        lo, hi = float(lo), float(hi)
+        return np.linspace(lo - 0.5, hi + 0.5, bins + 1) if lo == hi else \
+            np.linspace(lo, hi, bins + 1)
+    lo, hi = xp.asarray(lo, dtype=xp.float64), xp.asarray(hi, dtype=xp.float64)
+    same = lo == hi
+    lo, hi = xp.where(same, lo - 0.5, lo), xp.where(same, hi + 0.5, hi)
+    delta = hi - lo
+    step = delta / bins
+    y = xp.arange(bins + 1, dtype=xp.float64)
+    y = xp.where(step == 0, y / bins * delta, y * step) + lo  # linspace's subnormal case
+    return xp.concatenate([y[:-1], hi.reshape(1)])
 
 
-def _ceil_to(values, dtype):
+def below_edges(a, xp, edges):
+    """The counts #(x < edge) of finite ``a`` for the inner ``edges``, as device values.
+    Entry x is in bin i when edge i <= x < edge i + 1 (the last bin closed), which is what
+    NumPy's index-and-correct computes; these cumulative counts give the bins exactly. Small
+    arrays: one sort on the host, one broadcast comparison on a device (a GPU sort waits for
+    the device); large ones: a vectorized compare-and-count per edge (several times faster
+    than a bin index and bincount per entry)."""
+    inner = _ceil_to(xp, edges[1:-1], a.dtype)  # x < edge  <=>  x < inner, in a's dtype
+    if a.size > SORT_LIMIT:
+        return [xp.count_nonzero(a < inner[i]) for i in range(inner.size)]
+    flat = a.ravel(order="K")
+    if xp is np:
+        return [np.searchsorted(np.sort(flat), inner)]
+    return [(flat[:, None] < inner).sum(axis=0)]
+
+
+def _ceil_to(xp, values, dtype):
     """float64 ``values`` rounded up to ``dtype``: for x of that dtype, x < v exactly when
     x < the rounded value, so comparisons stay in the data's dtype."""
     v = values.astype(dtype)
-    return np.where(v < values, np.nextafter(v, dtype.type(np.inf)), v)
+    return xp.where(v < values, xp.nextafter(v, xp.full_like(v, np.inf)), v)
+
+
+def to_host(arr):
+    """A NumPy array of ``arr``'s values: a device array is copied (one transfer), a host
+    array is returned as it is."""
+    get = getattr(arr, "get", None)
+    return arr if get is None else get()
+
+
+def host_floats(xp, values):
+    """The numbers of ``values`` (device scalars and small arrays of one device) as a flat
+    list of Python numbers, gathered into one float64 array there and copied in one
+    transfer: the only place the statistics wait for the device. Host values are read as
+    they are (no gathering needed)."""
+    if xp is np:
+        out = []
+        for v in values:
+            if getattr(v, "ndim", 0):
+                out += v.tolist()
+            else:
+                out.append(float(v))
+        return out
+    if not values:
+        return []
+    parts = [xp.asarray(v, dtype=xp.float64).reshape(-1) for v in values]
+    return to_host(xp.concatenate(parts)).tolist()
+
+
+def host_scalars(items):
+    """Python floats of ``(device, 0-d array)`` pairs on any devices, in order: one
+    ``host_floats`` transfer per device."""
+    groups = {}
+    for i, (device, value) in enumerate(items):
+        groups.setdefault(device, []).append(i)
+    out = [0.0] * len(items)
+    for device, idx in groups.items():
+        for i, v in zip(idx, host_floats(device.xp, [items[i][1] for i in idx])):
+            out[i] = v
+    return out
 
 
 def _finite_or_none(x):
@@ -118,5 +205,5 @@ def json_value(v):
     if isinstance(v, complex):
         return [json_value(v.real), json_value(v.imag)]
     if isinstance(v, float) and not math.isfinite(v):
-        return "nan" if v != v else ("inf" if v > 0 else "-inf")
+        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
     return v

@@ -66,8 +66,17 @@ def array_module(a):
     return sys.modules[type(a).__module__.partition(".")[0]]
 
 
+def launch_on_device(name, expression, grid, block, args, shared_mem):
+    """Run the kernel ``expression`` of ``NAME.cu`` through CuPy on the current stream."""
+    function(name, expression)(grid, block, args, shared_mem=shared_mem)
+
+
+# Where launch() sends kernels: the GPU; the CPU emulator of the tests (tests/kernels_emu) swaps
+# in its own, which runs the same kernels on NumPy arrays.
+LAUNCHER = launch_on_device
+
+
 def launch(name, template, dtype, grid, block, args, shared_mem=0):
     """Run ``template<ctype of dtype>`` of ``NAME.cu`` on the current stream (no host sync)."""
-    fn = function(name, f"{template}<{CTYPE[dtype.name]}>")
-    fn((grid,) if isinstance(grid, int) else grid, (block,) if isinstance(block, int) else block,
-       args, shared_mem=shared_mem)
+    LAUNCHER(name, f"{template}<{CTYPE[dtype.name]}>", (grid,) if isinstance(grid, int) else grid,
+             (block,) if isinstance(block, int) else block, args, shared_mem)

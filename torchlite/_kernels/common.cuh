@@ -4,6 +4,15 @@
 #include <cuda_fp16.h>
 #include <cuda_bf16.h>
 
+// `T* name`: the block's dynamic shared memory (the launch's shared_mem bytes) as T elements.
+// Kernels declare it through this macro so that the CPU emulator (tests/kernels_emu) can supply
+// its own definition.
+#ifndef DYNAMIC_SHARED
+#define DYNAMIC_SHARED(T, name)                                        \
+    extern __shared__ __align__(16) unsigned char name##_bytes_[];     \
+    T* name = reinterpret_cast<T*>(name##_bytes_)
+#endif
+
 template <typename T> struct Acc { typedef float type; };
 template <> struct Acc<double> { typedef double type; };
 

@@ -2,8 +2,9 @@
 
 The scale and the growth tracker are 0-d tensors on the loss's device, and unscaling and the
 update are tensor ops, so a training step synchronises with the device only where PyTorch does:
-``step`` reads whether an inf/NaN was found (to skip the optimizer step) and ``get_scale`` reads
-the scale.
+``step`` reads whether an inf/NaN was found (to skip the optimizer step), except for optimizers
+that skip by themselves (``_step_supports_amp_scaling``: fused Adam / AdamW), and ``get_scale``
+reads the scale.
 """
 import warnings
 from collections import defaultdict
@@ -78,7 +79,8 @@ class GradScaler:
         raise ValueError("outputs must be a Tensor or an iterable of Tensors")
 
     def _unscale_grads_(self, optimizer, inv_scale, found_inf, allow_fp16):
-        """Multiply every gradient by ``inv_scale``; per device, 1.0 where one is not finite."""
+        """Multiply every gradient by ``inv_scale`` (None: only check); per device, 1.0 where
+        one is not finite."""
         found = {}
         with no_grad():
             for group in optimizer.param_groups:
@@ -93,7 +95,8 @@ class GradScaler:
                         found[dev] = found_inf.to(dev, copy=True)
                     bad = grad.isfinite().logical_not().any().to(_dtype.float32)
                     found[dev] = found[dev].maximum(bad)
-                    grad.mul_(inv_scale.to(dev))
+                    if inv_scale is not None:
+                        grad.mul_(inv_scale.to(dev))
         return found
 
     def unscale_(self, optimizer):
@@ -124,6 +127,8 @@ class GradScaler:
         state = self._per_optimizer_states[id(optimizer)]
         if state["stage"] is OptState.STEPPED:
             raise RuntimeError("step() has already been called since the last update().")
+        if getattr(optimizer, "_step_supports_amp_scaling", False):
+            return self._step_with_scale(optimizer, state, args, kwargs)
         if state["stage"] is OptState.READY:
             self.unscale_(optimizer)
         if len(state["found_inf_per_device"]) == 0:
@@ -131,6 +136,27 @@ class GradScaler:
         retval = None
         if not sum(v.item() for v in state["found_inf_per_device"].values()):
             retval = optimizer.step(*args, **kwargs)
+        state["stage"] = OptState.STEPPED
+        return retval
+
+    def _step_with_scale(self, optimizer, state, args, kwargs):
+        """PyTorch's path for optimizers that unscale and skip by themselves (fused Adam): they
+        get the scale and the inf flag as ``optimizer.grad_scale`` / ``optimizer.found_inf``
+        tensors, so the step never reads a device value on the host."""
+        if state["stage"] is OptState.READY:
+            found_inf = _creation.full((), 0.0, dtype=_dtype.float32, device=self._scale.device)
+            state["found_inf_per_device"] = self._unscale_grads_(optimizer, None, found_inf,
+                                                                 True)
+        found = [f.to(self._scale.device) for f in state["found_inf_per_device"].values()]
+        optimizer.grad_scale = (getattr(optimizer, "grad_scale", None)
+                                if state["stage"] is OptState.UNSCALED
+                                else self._scale * getattr(optimizer, "grad_scale", 1))
+        optimizer.found_inf = sum(found[1:], found[0])
+        try:
+            retval = optimizer.step(*args, **kwargs)
+        finally:
+            del optimizer.grad_scale
+            del optimizer.found_inf
         state["stage"] = OptState.STEPPED
         return retval
 

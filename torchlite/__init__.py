@@ -23,6 +23,7 @@ from .autograd.anomaly import (is_anomaly_check_nan_enabled, is_anomaly_enabled,
 from .autograd.grad_mode import is_inference_mode_enabled
 # Namespaces; nn registers ops too (softmax, log_softmax), so they load before the export below.
 from . import linalg, nn, optim, utils  # noqa: E402
+from .utils.dlpack import from_dlpack  # noqa: E402
 from . import graph, viz  # noqa: E402  (the recorder and the widgets: torchlite's reason to exist)
 from .serialization import load, save
 

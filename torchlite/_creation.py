@@ -156,28 +156,18 @@ def from_numpy(ndarray):
     """A CPU tensor sharing memory with ``ndarray``."""
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
-    _dtype.from_numpy_dtype(ndarray.dtype)
-    if any(s < 0 for s in ndarray.strides):
+    return _make(checked_array(ndarray), _device.CPU)
+
+
+def checked_array(arr):
+    """``arr`` (NumPy or CuPy) if a tensor can share its memory: a PyTorch dtype, no negative
+    strides (PyTorch has none)."""
+    _dtype.from_numpy_dtype(arr.dtype)
+    if any(s < 0 for s in arr.strides):
         raise ValueError("At least one stride in the given numpy array is negative, and tensors "
                          "with negative strides are not currently supported. (You can probably "
                          "work around this by making a copy of your array  with array.copy().) ")
-    return _make(ndarray, _device.CPU)
-
-
-@function
-def from_dlpack(ext_tensor):
-    """A tensor sharing memory with any DLPack exporter (NumPy/CuPy arrays, torch tensors)."""
-    if not hasattr(ext_tensor, "__dlpack__"):
-        raise RuntimeError("from_dlpack received an invalid capsule. Note that DLTensor capsules "
-                           "can be consumed only once, so you might have already constructed a "
-                           "tensor from it once.")
-    kind, index = ext_tensor.__dlpack_device__()
-    if kind == 1:  # kDLCPU
-        arr = np.from_dlpack(ext_tensor)
-        _dtype.from_numpy_dtype(arr.dtype)
-        return _make(arr, _device.CPU)
-    dev = _device.resolve(_device.device("cuda", int(index)))
-    return _make(dev.xp.from_dlpack(ext_tensor), dev)
+    return arr
 
 
 def size_arg(op, size):

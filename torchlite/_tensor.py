@@ -292,17 +292,19 @@ class Tensor:
         arr = self._host()
         return arr if dtype is None else arr.astype(dtype)
 
-    def __dlpack__(self, stream=None, **kwargs):
-        """Export through DLPack (the array's own protocol), sharing memory."""
+    def __dlpack__(self, *, stream=-1, max_version=None, dl_device=None, copy=None):
+        """A DLPack capsule sharing this tensor's memory (PyTorch's arguments and checks)."""
         if self._requires_grad:
             raise BufferError("Can't export tensors that require gradient, use "
                               "tensor.detach()")
-        if stream is not None:
-            kwargs["stream"] = stream
-        return self._data.__dlpack__(**kwargs)
+        from .utils.dlpack import export
+        return export(self, stream, max_version, dl_device, copy)
 
     def __dlpack_device__(self):
-        return self._data.__dlpack_device__()
+        """``(DLDeviceType, index)``: where the memory ``__dlpack__`` shares lives."""
+        from .utils.dlpack import DLDeviceType
+        kind, index = self._data.__dlpack_device__()
+        return DLDeviceType(kind), index
 
     def __len__(self):
         if self._data.ndim == 0:

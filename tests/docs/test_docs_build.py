@@ -16,11 +16,12 @@ from torchlite.graph.schema import validate
 from ..ops.specs import all_specs
 from .build import ROOT, build_docs
 
-# the namespaces the issue asks for (amp once it exists), plus the serialization module
+# the namespaces the issue asks for (amp once it exists), plus serialization and DLPack
 NAMESPACES = ["torchlite", "torchlite.nn", "torchlite.nn.functional", "torchlite.nn.init",
               "torchlite.nn.utils", "torchlite.optim", "torchlite.optim.lr_scheduler",
-              "torchlite.utils.data", "torchlite.linalg", "torchlite.autograd", "torchlite.graph",
-              "torchlite.viz", "torchlite.cuda", "torchlite.amp", "torchlite.serialization"]
+              "torchlite.utils.data", "torchlite.utils.dlpack", "torchlite.linalg",
+              "torchlite.autograd", "torchlite.graph", "torchlite.viz", "torchlite.cuda",
+              "torchlite.amp", "torchlite.serialization"]
 TUTORIALS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 

@@ -1,4 +1,4 @@
-"""torch.utils: data loading (``torchlite.utils.data``)."""
-from . import data
+"""torch.utils: data loading (``torchlite.utils.data``), DLPack (``torchlite.utils.dlpack``)."""
+from . import data, dlpack
 
-__all__ = ["data"]
+__all__ = ["data", "dlpack"]

@@ -15,9 +15,10 @@ from sphinx.util.docutils import SphinxDirective
 # the namespaces of the reference, in the order of the API index
 NAMESPACES = ["torchlite", "torchlite.nn", "torchlite.nn.functional", "torchlite.nn.init",
               "torchlite.nn.utils", "torchlite.nn.utils.rnn", "torchlite.optim",
-              "torchlite.optim.lr_scheduler", "torchlite.utils.data", "torchlite.linalg",
-              "torchlite.autograd", "torchlite.autograd.functional", "torchlite.graph",
-              "torchlite.viz", "torchlite.cuda", "torchlite.amp", "torchlite.serialization"]
+              "torchlite.optim.lr_scheduler", "torchlite.utils.data", "torchlite.utils.dlpack",
+              "torchlite.linalg", "torchlite.autograd", "torchlite.autograd.functional",
+              "torchlite.graph", "torchlite.viz", "torchlite.cuda", "torchlite.amp",
+              "torchlite.serialization"]
 TENSOR = "torchlite.Tensor"
 
 

@@ -7,7 +7,9 @@ native_layer_norm), so the backward reuses them and stays differentiable for dou
 """
 import math
 
-from ... import _dtype
+from ... import _dtype, _kernels
+from ..._kernels import layer_norm as layer_norm_kernels
+from ..._kernels._compile import CTYPE
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
 from ..._creation import zeros
@@ -36,31 +38,20 @@ class NormAffine(Function):
         xp = ctx.xp
         if node_name is not None:
             ctx.node_name = node_name
-        dtype = x.dtype
-        if dtype.itemsize == 2:
-            x = x.astype(xp.float32)
-        mean = _mean(xp, x, axes)
-        xhat = x - mean
-        rstd = _mean(xp, xhat, axes, xhat)
-        rstd += eps
-        xp.sqrt(rstd, out=rstd)
-        xp.reciprocal(rstd, out=rstd)
-        xhat *= rstd
+        n = _fused_row_length(xp, x, axes, (weight, bias))
+        if n:
+            out, xhat, mean, rstd = _fused_forward(x, weight, bias, axes, eps, n)
+        else:
+            out, xhat, mean, rstd = _composed_forward(xp, x, weight, bias, axes, eps)
         ctx.axes = axes
         ctx.count = x.size // max(mean.size, 1)
         ctx.affine = weight is not None or bias is not None
         ctx.param_shapes = tuple(None if t is None else t.shape for t in (weight, bias))
         ctx.set_materialize_grads(False)
-        out = None
-        if weight is not None:
-            out = xhat * weight
-        if bias is not None:
-            out = xhat + bias if out is None else xp.add(out, bias, out=out)
-        xhat, mean, rstd = (a.astype(dtype, copy=False) for a in (xhat, mean, rstd))
         ctx.save_for_backward(xhat, weight, mean, rstd)
         if out is None:
             return xhat, mean, rstd
-        return out.astype(dtype, copy=False), xhat, mean, rstd
+        return out, xhat, mean, rstd
 
     @staticmethod
     def backward(ctx, *grads):
@@ -88,6 +79,63 @@ class NormAffine(Function):
                 term = g_rstd * (rstd * rstd) * xhat * (-1.0 / n)
                 gx = term if gx is None else gx + term
         return gx, gw, gb
+
+
+def _composed_forward(xp, x, weight, bias, axes, eps):
+    """(y, or None without weight and bias; xhat, mean, rstd) through ``xp``, in x's dtype."""
+    dtype = x.dtype
+    if dtype.itemsize == 2:
+        x = x.astype(xp.float32)
+    mean = _mean(xp, x, axes)
+    xhat = x - mean
+    rstd = _mean(xp, xhat, axes, xhat)
+    rstd += eps
+    xp.sqrt(rstd, out=rstd)
+    xp.reciprocal(rstd, out=rstd)
+    xhat *= rstd
+    out = None
+    if weight is not None:
+        out = xhat * weight
+    if bias is not None:
+        out = xhat + bias if out is None else xp.add(out, bias, out=out)
+    xhat, mean, rstd = (a.astype(dtype, copy=False) for a in (xhat, mean, rstd))
+    return None if out is None else out.astype(dtype, copy=False), xhat, mean, rstd
+
+
+def _fused_forward(x, weight, bias, axes, eps, n):
+    """_composed_forward's results from the layer_norm kernel (rows of ``n`` trailing elements)."""
+    acc = layer_norm_kernels.acc_dtype(x.dtype)
+    params = [None if p is None else p.astype(acc, copy=False) for p in (weight, bias)]
+    y, xhat, mean, rstd = layer_norm_kernels.forward(x, *params, n, eps)
+    keep = tuple(1 if i in axes else s for i, s in enumerate(x.shape))
+    affine = weight is not None or bias is not None
+    return (y if affine else None), xhat, mean.reshape(keep), rstd.reshape(keep)
+
+
+def _fused_row_length(xp, a, axes, params, param_shapes=()):
+    """The row length ``n`` when the layer_norm kernels cover this call, else 0: CuPy with fused
+    kernels on, a non-empty float array normalised over its trailing dims, each parameter None or
+    one value per row element (``param_shapes`` too) in a's dtype or the kernels' float32 /
+    float64."""
+    if not _kernels.fused(xp) or not a.size or a.dtype.name not in CTYPE or axes != tuple(
+            range(a.ndim - len(axes), a.ndim)):
+        return 0
+    row = a.shape[a.ndim - len(axes):]
+    acc = layer_norm_kernels.acc_dtype(a.dtype)
+    if any(p is not None and p.dtype not in (a.dtype, acc) for p in params):
+        return 0
+    shapes = [p.shape for p in params if p is not None] + list(param_shapes)
+    if not all(_per_row_element(s, row, a.ndim) for s in shapes):
+        return 0
+    return math.prod(row)
+
+
+def _per_row_element(shape, row, ndim):
+    """True when a parameter of ``shape`` broadcasts to one value per element of ``row`` (the
+    trailing dims of an ``ndim``-D input), leading size-1 dims allowed."""
+    lead = len(shape) - len(row)
+    return 0 <= lead and len(shape) <= ndim and tuple(shape[lead:]) == tuple(row) and all(
+        s == 1 for s in shape[:lead])
 
 
 def _input_grads(g, xhat, rstd, weight, axes, need, shapes):
@@ -156,6 +204,11 @@ def _reduce_to(xp, a, shape, b=None):
     return a.sum(axis=axes).reshape(shape)
 
 
+def _grad_shapes(g, need, shapes):
+    """The shapes of NormAffineBackward's outputs: x's, weight's, bias's (those ``need`` asks)."""
+    return [s for s, needed in zip((g.shape,) + tuple(shapes), need) if needed]
+
+
 class NormAffineBackward(Function):
     """NormAffine's (grad_x, grad_w, grad_b) in a few fused passes; its own backward
     differentiates the same formula written in torchlite ops (double backward)."""
@@ -168,6 +221,15 @@ class NormAffineBackward(Function):
     def forward(ctx, g, xhat, rstd, weight, axes, need, shapes):
         ctx.axes, ctx.need, ctx.shapes = axes, need, shapes
         ctx.save_for_backward(g, xhat, rstd, weight)
+        n = 0
+        if g.dtype == xhat.dtype == rstd.dtype and g.shape == xhat.shape:
+            wanted = [s for s, needed in zip(shapes, need[1:]) if needed]
+            n = _fused_row_length(ctx.xp, g, axes, (weight,), wanted)
+        if n:
+            acc = layer_norm_kernels.acc_dtype(g.dtype)
+            w = None if weight is None else weight.astype(acc, copy=False)
+            outs = layer_norm_kernels.backward(g, xhat, rstd, w, n, need)
+            return tuple(o.reshape(s) for o, s in zip(outs, _grad_shapes(g, need, shapes)))
         if g.dtype.itemsize == 2:  # bfloat16 / float16 sums accumulate in float32, as PyTorch
             g, xhat, rstd = (a.astype(ctx.xp.float32) for a in (g, xhat, rstd))
         outs = []

@@ -47,8 +47,8 @@ def adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, lr, b
         batch = slice(start, start + MAX_TENSORS)
         tl, count, chunks = _pack(lists, batch, on_device, lr, beta1, beta2)
         if on_device:
-            _compile.function("adam", "adam_count_steps")(
-                (1,), (64,), (tl, np.int32(count), found_inf))
+            _compile.LAUNCHER("adam", "adam_count_steps", (1,), (64,),
+                              (tl, np.int32(count), found_inf), 0)
         _compile.launch("adam", "adam_multi_tensor", params[0].dtype, chunks, BLOCK,
                         (tl, np.int32(count)) + scalars)
 

@@ -2,11 +2,14 @@
 
 The embedding's gradient is a scatter-add of the output gradient rows into a zero table, done by
 one primitive over all indices at once; the two primitives are each other's backward, so double
-backward works.
+backward works. On cuda (fused kernels enabled) neither direction reads the indices on the host:
+bounds are a device-side assert, as in PyTorch, and the scatter-add is atomic.
 """
 import math
 
+from ... import _kernels
 from ..._creation import full, zeros
+from ..._kernels import embedding as _embedding_kernels
 from ..._tensor import Tensor, _make
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
@@ -20,7 +23,8 @@ def _row_factor(xp, idx, num_weights, padding_idx, scale_grad_by_freq, dtype):
     scale_grad_by_freq; None when every factor is 1."""
     factor = None
     if scale_grad_by_freq:
-        counts = xp.bincount(idx.reshape(-1), minlength=num_weights)
+        counts = (_embedding_kernels.count_rows(idx, num_weights) if _kernels.fused(xp)
+                  else xp.bincount(idx.reshape(-1), minlength=num_weights))
         factor = (1.0 / counts[idx]).astype(dtype)
     if padding_idx is not None:
         keep = (idx != padding_idx).astype(dtype)
@@ -78,7 +82,10 @@ class EmbeddingBackward(Function):
 def _scatter_rows(xp, idx, rows, num):
     """zeros((num, D)) with ``rows[k]`` added at row ``idx[k]``. Many repeats (idx longer than
     the table, as in small vocabularies) sum runs of sorted indices with add.reduceat, which
-    is several times faster on NumPy than add.at's per-element accumulation."""
+    is several times faster on NumPy than add.at's per-element accumulation; on cuda one atomic
+    scatter-add (no sort of the indices)."""
+    if _kernels.fused(xp):
+        return _embedding_kernels.scatter_rows(idx, rows, num)
     out = xp.zeros((num, rows.shape[1]), dtype=rows.dtype)
     if idx.size > num and xp.__name__ == "numpy":
         order = xp.argsort(idx, kind="stable")
@@ -97,7 +104,9 @@ def _check_indices(input, weight):
                            "following scalar types: Long, Int; but got "
                            f"{input.type()} instead (while checking arguments for embedding)")
     arr = input._data
-    if arr.size and (int(arr.min()) < 0 or int(arr.max()) >= weight.shape[0]):
+    if _kernels.fused(input.device.xp):
+        _embedding_kernels.check_indices(arr, weight.shape[0])
+    elif arr.size and (int(arr.min()) < 0 or int(arr.max()) >= weight.shape[0]):
         raise IndexError("index out of range in self")
 
 

@@ -110,8 +110,9 @@ class _Collector(ast.NodeVisitor):
 
     def visit_Import(self, node):
         for a in node.names:
-            if a.name.split(".")[0] in MODULE_NAMES:
-                self.aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else "cupy"
+            root = a.name.split(".")[0]  # ``import cupyx.scipy`` binds cupyx
+            if root in MODULE_NAMES:
+                self.aliases[a.asname or root] = a.name if a.asname else root
 
     def visit_ImportFrom(self, node):
         if node.module and node.module.split(".")[0] in MODULE_NAMES:
@@ -356,6 +357,8 @@ import cupyx.scipy.special as sp
 from cupyx import scatter_add
 
 def f(ctx, x, name):
+    import cupyx.scipy
+    cupyx.scipy.ndimage
     xp = ctx.xp
     la = xp.linalg
     if xp.__name__ == "numpy":
@@ -378,7 +381,8 @@ def test_collector_finds_each_kind_of_lookup():
     collector = _Collector("sample.py")
     collector.visit(ast.parse(SAMPLE))
     paths = {p for p, _ in collector.refs}
-    assert paths == {"cupyx.scatter_add", "cupy.__name__", "cupy.sin", "cupy.linalg",
+    assert paths == {"cupyx.scatter_add", "cupyx.scipy", "cupyx.scipy.ndimage", "cupy.__name__",
+                     "cupy.sin", "cupy.linalg",
                      "cupy.linalg.solve", "cupy.random", "cupy.random.rand", "cupy.tril",
                      "cupyx.scipy.special.erfinv", "cupy.add", "cupy.add.at"}
     assert [(p, k) for p, k, _ in collector.calls] == [("cupy.sin", ("out",))]

@@ -9,7 +9,7 @@ registered here too.
 import math
 import warnings
 
-from ... import _dtype
+from ... import _dtype, _kernels
 from ..._creation import zeros_like
 from ..._tensor import _wrap_dim
 from ...autograd.function import Function
@@ -18,6 +18,7 @@ from ...ops.binary import where as _where
 from ...ops._inplace import inplace as _inplace
 from ...ops._registry import export
 from ...ops._util import check_tensor
+from ..._kernels import gelu as _gelu_kernels
 from ._blocks import map_blocks
 from .normalization import row_sum
 
@@ -86,14 +87,20 @@ class _Pointwise(Function):
 
     raw = True
     backward_node = None  # PyTorch's name of the backward's node, if not "<Op>BackwardBackward0"
+    # CUDA kernels (torchlite/_kernels), if the op has them: fused_forward(a, **params) -> f(a),
+    # fused_derivative(a, grad, **params) -> f'(a) (times grad unless None), in a's dtype
+    fused_forward = fused_derivative = None
 
     @classmethod
     def forward(cls, ctx, a, **params):
         xp = ctx.xp
-        out, *cache = map_blocks(xp, lambda x: cls.compute(xp, _opmath(xp, x), **params), a)
         ctx.params = params
-        ctx.cache = cache
         ctx.save_for_backward(a)
+        if _fused_pointwise(cls, xp, a):
+            ctx.cache = None  # the fused derivative needs none; a composed one recomputes it
+            return cls.fused_forward(a, **params)
+        out, *cache = map_blocks(xp, lambda x: cls.compute(xp, _opmath(xp, x), **params), a)
+        ctx.cache = cache
         return out.astype(a.dtype, copy=False).reshape(a.shape)
 
     @classmethod
@@ -102,14 +109,27 @@ class _Pointwise(Function):
         return PointwiseBackward.apply(grad, a, op=cls, cache=ctx.cache, params=ctx.params)
 
 
+def _fused_pointwise(op, xp, *arrays):
+    """True when ``op`` has CUDA kernels and they take ``arrays``: on cuda, one dtype."""
+    return op.fused_forward is not None and _kernels.fused(xp) and all(
+        a.dtype == arrays[0].dtype for a in arrays)
+
+
 def _derivative(xp, op, a, cache, params, grad=None):
-    """f'(a) (times ``grad``), block by block, in a's shape and dtype."""
+    """f'(a) (times ``grad``) in a's shape and dtype: op's kernel on cuda, else block by block
+    (recomputing the forward's cache where a fused forward kept none, ``cache`` None)."""
+    inputs = (a,) if grad is None else (a, grad)
+    if _fused_pointwise(op, xp, *inputs):
+        return op.fused_derivative(a, grad, **params)
+
     def kernel(x, *rest):
-        if grad is None:
-            return (op.derivative(xp, _opmath(xp, x), *rest, **params),)
-        return (op.derivative(xp, _opmath(xp, x), *rest[1:], **params) * rest[0],)
-    arrays = (a, *cache) if grad is None else (a, grad, *cache)
-    d, = map_blocks(xp, kernel, *arrays)
+        x = _opmath(xp, x)
+        g, cached = (None, rest) if grad is None else (rest[0], rest[1:])
+        if cache is None:
+            cached = op.compute(xp, x, **params)[1:]
+        d = op.derivative(xp, x, *cached, **params)
+        return (d if g is None else d * g,)
+    d, = map_blocks(xp, kernel, *inputs, *(cache or ()))
     return d.astype(a.dtype, copy=False).reshape(a.shape)
 
 
@@ -165,6 +185,14 @@ class Gelu(_Pointwise):
     label = "gelu(a)"
     backward_rule = ("grad_a = grad * (Phi(a) + a * phi(a)); tanh form: derivative of "
                      "0.5 a (1 + tanh(k (a + 0.044715 a^3)))")
+
+    @staticmethod
+    def fused_forward(a, approximate):
+        return _gelu_kernels.gelu(a, approximate == "tanh")
+
+    @staticmethod
+    def fused_derivative(a, grad, approximate):
+        return _gelu_kernels.gelu_derivative(a, approximate == "tanh", grad)
 
     @staticmethod
     def compute(xp, a, approximate):

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from torchlite.graph import values
-from torchlite.graph.values import CHUNK, SORT_LIMIT, array_stats
+from torchlite.graph.values import CHUNK, SORT_LIMIT, array_stats, norms
 
 from . import device_like
 
@@ -198,3 +198,24 @@ def test_full_value_of_a_device_array_is_one_more_copy_of_a_small_array():
         stats = array_stats(device_like.device(x), device_like.xp, full=True)
         assert device_like.DeviceArray.syncs == syncs
         assert stats.get("value") == (x.tolist() if n <= 64 else None)
+
+
+class _Device:
+    """A device whose array module is device_like's (norms group their copies by device)."""
+
+    xp = device_like.xp
+
+
+def test_norms_and_extra_values_reach_the_host_in_one_copy_per_device():
+    rng = np.random.default_rng(6)
+    arrays = [rng.standard_normal(shape).astype(np.float32) for shape in ((3, 4), (0,), (50,))]
+    arrays.append(np.full(10, 3e19, np.float32))   # its float32 square overflows
+    gpu0, gpu1 = _Device(), _Device()
+    items = [(gpu0 if i % 2 else gpu1, device_like.device(a)) for i, a in enumerate(arrays)]
+    extra = [(gpu1, device_like.device(np.float64(2.5)))]
+    device_like.DeviceArray.syncs = 0
+    got, values = norms(items, extra)
+    assert device_like.DeviceArray.syncs == 3   # one per device, one more for the overflow
+    assert got == pytest.approx([np.linalg.norm(a.astype(np.float64)) for a in arrays],
+                                rel=1e-6)
+    assert values == [2.5]

@@ -2,11 +2,12 @@
 
 ``first_nonfinite(graph)`` reads a graph recorded with ``values="stats"``;
 ``gradient_flow(model)`` reads the parameters' ``.grad`` after a backward pass (norms are
-computed with the tensor's own xp; only scalars reach the host).
+computed with the tensor's own xp; only scalars reach the host, in one copy per device).
 """
 import math
 
 from .sources import source_location
+from .values import norms
 
 VANISHING = 1e-3   # grad norm below this fraction of the largest one: "vanishing"
 EXPLODING = 1e3    # grad norm above this: "exploding"
@@ -75,10 +76,6 @@ def snapshot(model_or_params):
     return {name: p._data.copy() for name, p in _named(model_or_params).items()}
 
 
-def _norm(arr, xp):
-    return float(xp.sqrt((arr.astype(xp.float64) ** 2).sum())) if arr.size else 0.0
-
-
 class GradientFlow:
     """Per-parameter gradient summary: ``rows`` (dicts with name, shape, grad_norm,
     weight_norm, update_ratio, zero_frac, flags); indexable by parameter name."""
@@ -122,26 +119,39 @@ def gradient_flow(model_or_params, lr=None, before=None):
     ``lr`` as lr * |grad| / |w|, or from ``before = snapshot(model)`` taken before the
     optimizer step as |w - w_before| / |w_before|), the fraction of exactly-zero gradient
     entries (dead ReLUs give 1.0), and flags: "no grad", "dead", "vanishing" (norm below
-    1e-3 of the largest), "exploding" (norm above 1e3), "nonfinite"."""
-    rows = []
-    for name, p in _named(model_or_params).items():
-        xp = p._device.xp
-        w = p._data
-        row = {"name": name, "shape": list(w.shape), "weight_norm": _norm(w, xp),
-               "grad_norm": None, "zero_frac": None, "update_ratio": None, "flags": []}
-        g = p._grad
-        if g is None:
-            row["flags"].append("no grad")
-        else:
-            gd = g._data
-            row["grad_norm"] = _norm(gd, xp)
-            row["zero_frac"] = float((gd == 0).sum()) / max(gd.size, 1)
-            if row["zero_frac"] == 1.0 and gd.size:
-                row["flags"].append("dead")
+    1e-3 of the largest), "exploding" (norm above 1e3), "nonfinite". The numbers are computed
+    where the parameters live and reach the host in one copy per device."""
+    params = _named(model_or_params)
+    arrays, zeros, slots = [], [], []   # slots: per parameter, its entries in arrays
+    for name, p in params.items():
+        d, w, g = p._device, p._data, p._grad
+        slot = {"weight": len(arrays)}
+        arrays.append((d, w))
+        if g is not None:
+            slot["grad"], slot["zeros"] = len(arrays), len(zeros)
+            arrays.append((d, g._data))
+            zeros.append((d, d.xp.count_nonzero(g._data == 0)))
         if before is not None and name in before:
             old = before[name]
-            old = old._data if hasattr(old, "_data") else old
-            row["update_ratio"] = _ratio(_norm(w - xp.asarray(old), xp), _norm(old, xp))
+            old = d.xp.asarray(old._data if hasattr(old, "_data") else old)
+            slot["old"], slot["change"] = len(arrays), len(arrays) + 1
+            arrays += [(d, old), (d, w - old)]
+        slots.append(slot)
+    norms_, zero_counts = norms(arrays, zeros)
+    rows = []
+    for (name, p), slot in zip(params.items(), slots):
+        row = {"name": name, "shape": list(p.shape), "weight_norm": norms_[slot["weight"]],
+               "grad_norm": None, "zero_frac": None, "update_ratio": None, "flags": []}
+        if "grad" not in slot:
+            row["flags"].append("no grad")
+        else:
+            size = p._grad._data.size
+            row["grad_norm"] = norms_[slot["grad"]]
+            row["zero_frac"] = zero_counts[slot["zeros"]] / max(size, 1)
+            if row["zero_frac"] == 1.0 and size:
+                row["flags"].append("dead")
+        if "old" in slot:
+            row["update_ratio"] = _ratio(norms_[slot["change"]], norms_[slot["old"]])
         elif lr is not None and row["grad_norm"] is not None:
             row["update_ratio"] = _ratio(lr * row["grad_norm"], row["weight_norm"])
         rows.append(row)

@@ -193,6 +193,28 @@ def host_scalars(items):
     return out
 
 
+def norms(items, extra=()):
+    """2-norms of ``(device, array)`` pairs, and the ``(device, 0-d array)`` values of
+    ``extra`` riding along, as Python floats: squares summed where each array lives (a dot
+    product: BLAS, no temporary copy) and brought to the host with ``extra`` in one copy per
+    device. Squares that overflowed the array's dtype (float32 past ~1.8e19) are summed again
+    in float64: one more copy, only then."""
+    squares = host_scalars([(d, _squared_norm(d.xp, a)) for d, a in items] + list(extra))
+    squares, values = squares[:len(items)], squares[len(items):]
+    redo = [i for i, sq in enumerate(squares) if sq == math.inf]
+    again = host_scalars([(items[i][0], _squared_norm(items[i][0].xp,
+                                                      items[i][1].astype("float64")))
+                          for i in redo])
+    for i, sq in zip(redo, again):
+        squares[i] = sq
+    return [math.sqrt(sq) for sq in squares], values
+
+
+def _squared_norm(xp, arr):
+    flat = arr.reshape(-1)
+    return abs(flat @ flat) if flat.size else xp.zeros((), xp.float64)
+
+
 def _finite_or_none(x):
     return x if math.isfinite(x) else None
 

@@ -15,6 +15,7 @@ from .._tensor import Tensor
 from ..autograd.engine import _call_backward, _fit
 from ..autograd.grad_mode import no_grad
 from ..graph.trace import _postorder, trace
+from ..graph.values import host_floats, to_host
 
 FULL_LIMIT = 16  # tensors with at most this many elements are shown in full
 
@@ -42,8 +43,12 @@ def format_value(arr):
         return format_number(arr)
     if arr.size <= FULL_LIMIT:
         return _nested(arr)
-    return (f"shape {tuple(arr.shape)} min {format_number(arr.min())} "
-            f"mean {format_number(arr.mean())} max {format_number(arr.max())}")
+    return _summary_text(arr.shape, arr.min(), arr.mean(), arr.max())
+
+
+def _summary_text(shape, lo, mean, hi):
+    return (f"shape {tuple(shape)} min {format_number(lo)} mean {format_number(mean)} "
+            f"max {format_number(hi)}")
 
 
 def _nested(arr):
@@ -52,16 +57,20 @@ def _nested(arr):
     return "[" + ", ".join(_nested(a) for a in arr) + "]"
 
 
-def value_data(arr):
-    """A value as JSON data: {shape, text, values (nested lists, small tensors only), summary
-    (min/mean/max/norm, large tensors only)}."""
-    arr = np.asarray(arr, dtype=np.float64)
-    data = {"shape": list(arr.shape), "text": format_value(arr)}
+def value_data(arr, xp=np):
+    """A float64 value (on the host, or on the device of array module ``xp``) as JSON data:
+    {shape, text, values (nested lists, small tensors only), summary (min/mean/max/norm, large
+    tensors only)}. Only a small value, or the four numbers of a large one's summary, is
+    copied to the host."""
+    data = {"shape": list(arr.shape)}
     if arr.size <= FULL_LIMIT:
-        data["values"] = _json_values(arr)
+        host = np.asarray(to_host(arr), dtype=np.float64)
+        data.update(text=format_value(host), values=_json_values(host))
     else:
-        data["summary"] = {"min": float(arr.min()), "mean": float(arr.mean()),
-                           "max": float(arr.max()), "norm": float(np.linalg.norm(arr))}
+        lo, mean, hi, norm = host_floats(xp, [arr.min(), arr.mean(), arr.max(),
+                                              xp.linalg.norm(arr)])
+        data.update(text=_summary_text(arr.shape, lo, mean, hi),
+                    summary={"min": lo, "mean": mean, "max": hi, "norm": norm})
     return data
 
 
@@ -73,9 +82,16 @@ def _json_values(arr):
     return [_json_values(a) for a in arr]
 
 
-def _host(t):
-    """The values of a gradient Tensor as a float64 NumPy array (copied off the device)."""
-    return np.asarray(t.detach().cpu().tolist(), dtype=np.float64)
+def _float64(t):
+    """A Tensor's array module and its values as float64 on its device."""
+    xp = t._device.xp
+    return xp, t._data.astype(xp.float64)
+
+
+def _tensor_data(t):
+    """``value_data`` of a Tensor, computed on its device."""
+    xp, value = _float64(t)
+    return value_data(value, xp)
 
 
 def backprop_steps(output, names=None, grad_output=None):
@@ -93,7 +109,7 @@ def backprop_steps(output, names=None, grad_output=None):
     order = _postorder(root)   # the same walk as trace(): list index == node id
     ids = {id(x): i for i, x in enumerate(order)}
     leaves = [{"id": str(i), "name": _leaf_name(doc["nodes"][i]), "shape": list(x.shape),
-               "value": value_data(_host(x))} for i, x in enumerate(order) if isinstance(x, Tensor)]
+               "value": _tensor_data(x)} for i, x in enumerate(order) if isinstance(x, Tensor)]
     if grad_output is None:
         if output.numel() != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
@@ -119,13 +135,14 @@ def backprop_steps(output, names=None, grad_output=None):
                     g = _fit(g, e, node, k)
                 src = str(ids[id(e[0])])
                 if isinstance(e[0], Tensor):
+                    xp, value = _float64(g)
                     prev = leaf_grads.get(src)
-                    leaf_grads[src] = _host(g) if prev is None else prev + _host(g)
+                    leaf_grads[src] = (xp, value if prev is None else prev[1] + value)
                 else:
                     buf = buffers.setdefault(e[0], [None] * getattr(e[0], "num_outputs", 1))
                     buf[e[1]] = g if buf[e[1]] is None else buf[e[1]] + g
                 sent.append({"input": k, "to": src, "name": _node_name(doc["nodes"][int(src)]),
-                             "leaf": isinstance(e[0], Tensor), **value_data(_host(g))})
+                             "leaf": isinstance(e[0], Tensor), **_tensor_data(g)})
             steps.append(_step(doc, ids[id(node)], node, grads, sent, leaf_grads))
     return doc, steps, leaves
 
@@ -145,6 +162,6 @@ def _step(doc, nid, node, grads, sent, leaf_grads):
     n = doc["nodes"][nid]
     return {"node": str(nid), "op": n["op"], "label": n["label"],
             "rule": type(node).backward_rule or "",
-            "grad_in": [value_data(_host(g)) if g is not None else None for g in grads],
+            "grad_in": [_tensor_data(g) if g is not None else None for g in grads],
             "grad_out": sent,
-            "leaf_grads": {k: value_data(v) for k, v in leaf_grads.items()}}
+            "leaf_grads": {k: value_data(v, xp) for k, (xp, v) in leaf_grads.items()}}

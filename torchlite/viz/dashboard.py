@@ -3,7 +3,8 @@ update/weight ratios, activation statistics and alerts while a model trains.
 
 The logging core is plain Python (works headless, no anywidget needed); the anywidget view is
 made on first display. Cheap by design: ``log`` only appends a float on most steps, per-parameter
-statistics run every ``every`` calls (norms computed on the device, one float each to the host),
+statistics run every ``every`` calls (computed where the parameters live and copied to the host
+with the step's metrics in one transfer per device: no wait for the GPU per layer),
 and points travel to the page as float64 binary buffers holding only the points added since the
 last send, at most once every ``interval`` seconds (``flush()`` sends the rest now).
 
@@ -15,26 +16,26 @@ shown by ``dash.graph_view()`` in the inspector of the selected node.
 import math
 import time
 
+from .._device import device
+from .._tensor import Tensor
 from ..autograd import is_grad_enabled
 from ..autograd.function import OP_LISTENERS
 from ..graph import record
+from ..graph.values import norms
 from ._history import MAX_POINTS, NodeHistory
 from ._static_repr import add_static_view, display_data, sync_reply
 
+_CPU = device("cpu")
 VANISHING = 1e-7   # gradient norms below this are flagged "vanishing"
 EXPLODING = 1e3    # and above this "exploding"
 
 
-def _norm(arr):
-    """The 2-norm of an array on its own device, as a Python float."""
-    flat = arr.reshape(-1)
-    if not flat.size:
-        return 0.0
-    sq = float(abs(flat @ flat))
-    if sq == math.inf:   # float32 squares overflow past ~1.8e19: redo in float64
-        flat = flat.astype("float64")
-        sq = float(abs(flat @ flat))
-    return math.sqrt(sq)
+def _scalar(value):
+    """A logged metric as a (device, value) pair for the step's copy to the host: a tensor's
+    one value stays on its device until then; anything else becomes a float now."""
+    if isinstance(value, Tensor) and value.numel() == 1:
+        return value._device, value._data.reshape(())
+    return _CPU, float(value)
 
 
 class _Series:
@@ -110,14 +111,19 @@ class TrainingDashboard:
             self._finish_graph(step)
         if loss is not None:
             metrics = {"loss": loss, **metrics}
-        for name, value in metrics.items():
-            value = float(value)
+        extra = [_scalar(v) for v in metrics.values()]
+        calls, self._calls = self._calls, self._calls + 1
+        stats_step = calls % self.every == 0
+        arrays = self._param_arrays() if stats_step else []
+        if stats_step:
+            extra += [item for values in self._act_values.values() for item in values]
+        norms_, values = norms([a for _, a in arrays], extra)
+        for name, value in zip(metrics, values):
             self.series.setdefault(name, _Series()).rows.append((step, value))
             self._check(not math.isfinite(value), "nonfinite", name, step, value)
-        calls, self._calls = self._calls, self._calls + 1
-        if calls % self.every == 0:
-            self._param_stats(step)
-            self._activation_row(step)
+        if stats_step:
+            self._param_stats(step, arrays, norms_)
+            self._activation_row(step, values[len(metrics):])
         if (calls + 1) % self.every == 0 and not self._sgd_lr():
             self._snapshot = [p._data.copy() for _, p in self.params]
         if self._widget is not None and time.monotonic() - self._last_send >= self.interval:
@@ -132,23 +138,37 @@ class TrainingDashboard:
         plain = not (g["momentum"] or g["weight_decay"] or g.get("maximize"))
         return float(g["lr"]) if plain else None
 
-    def _param_stats(self, step):
-        lr, snap = self._sgd_lr(), self._snapshot
+    def _param_arrays(self):
+        """The arrays whose norms the statistics need, as (what, (device, array)): each
+        parameter's gradient (if any), weight, and change since the snapshot (if one is kept
+        and the optimizer is not plain SGD)."""
+        snap = None if self._sgd_lr() is not None else self._snapshot
+        arrays = []
+        for i, (_, p) in enumerate(self.params):
+            if p._grad is not None:
+                arrays.append((("grad", i), (p._device, p._grad._data)))
+            arrays.append((("weight", i), (p._device, p._data)))
+            if snap is not None:
+                arrays.append((("change", i), (p._device, p._data - snap[i])))
+        return arrays
+
+    def _param_stats(self, step, arrays, norms_):
+        lr = self._sgd_lr()
         self._snapshot = None
+        norm = {what: n for (what, _), n in zip(arrays, norms_)}
         grads, ratios = [], []
         for i, (name, p) in enumerate(self.params):
-            g = p._grad
-            gn = _norm(g._data) if g is not None else math.nan
-            wn = _norm(p._data)
+            gn = norm.get(("grad", i), math.nan)
+            wn = norm[("weight", i)]
             if lr is not None:
                 ratio = lr * gn / wn if wn else math.nan
-            elif snap is not None:
-                ratio = _norm(p._data - snap[i]) / wn if wn else math.nan
+            elif ("change", i) in norm:
+                ratio = norm[("change", i)] / wn if wn else math.nan
             else:
                 ratio = math.nan
             grads.append(gn)
             ratios.append(ratio)
-            if g is not None:
+            if p._grad is not None:
                 self._check(not math.isfinite(gn), "nonfinite_grad", name, step, gn)
                 self._check(gn < self.vanishing, "vanishing", name, step, gn)
                 self._check(math.isfinite(gn) and gn > self.exploding, "exploding", name, step,
@@ -210,17 +230,22 @@ class TrainingDashboard:
     def _act_hook(self, name):
         def hook(_mod, _args, out):
             if self._calls % self.every == 0 and hasattr(out, "_data"):
-                a = out._data
-                if a.dtype.kind == "f" and a.size:
-                    mean = float(a.mean(dtype="float64"))
-                    std = float(a.std(dtype="float64"))
-                    self._act_values[name] = (mean, std, 1.0 - int((a != 0).sum()) / a.size)
+                a, dev = out._data, out._device
+                if a.dtype.kind == "f" and a.size:   # kept on the device until the next log
+                    self._act_values[name] = [
+                        (dev, a.mean(dtype="float64")), (dev, a.std(dtype="float64")),
+                        (dev, dev.xp.count_nonzero(a) / a.size)]
         return hook
 
-    def _activation_row(self, step):
+    def _activation_row(self, step, values):
+        """Append the activation statistics: ``values`` holds mean, std and nonzero fraction of
+        each module that ran since the last statistics call (``_act_values``' order)."""
         if self._act_values:     # only when a forward ran since the last statistics call
-            nan3 = (math.nan,) * 3
-            row = [v for n in self.act_names for v in self._act_values.get(n, nan3)]
+            got = dict(zip(self._act_values, zip(*[iter(values)] * 3)))
+            row = []
+            for name in self.act_names:
+                mean, std, nonzero = got.get(name, (math.nan,) * 3)
+                row += [mean, std, 1.0 - nonzero]
             self.acts.rows.append((step, *row))
             self._act_values = {}
 

@@ -2,7 +2,9 @@
 
 A summary line (shape, dtype, device, min/max/mean/std, NaN/Inf counts, fraction of zeros) as
 text/plain and text/html; a heatmap for 2-D tensors and an image grid for 4-D batches
-(N, C, H, W with C in 1 or 3) as inline PNGs encoded with NumPy and zlib only.
+(N, C, H, W with C in 1 or 3) as inline PNGs encoded with NumPy and zlib only. The numbers are
+computed where the tensor lives; only the pixels drawn (a subsampled heatmap, the images shown)
+and a small tensor's values are copied to the host.
 
 ``import torchlite.viz`` attaches ``Tensor.viz()``, which returns a ``TensorView``.
 """
@@ -14,7 +16,7 @@ import zlib
 import numpy as np
 
 from .._tensor import Tensor
-from ..graph.values import array_stats
+from ..graph.values import array_stats, to_host
 
 MAX_IMAGES = 16      # images shown from a 4-D batch
 MAX_PIXELS = 256     # longest side of a heatmap before it is subsampled
@@ -91,13 +93,13 @@ class TensorView:
         if not isinstance(tensor, Tensor):
             raise TypeError(f"TensorView expects a Tensor, got {type(tensor).__name__}")
         self.tensor, self.max_images = tensor, max_images
-        arr = tensor._host()
+        arr = tensor._data
         if arr.dtype.kind == "V":            # bfloat16 and friends: stats in float32
-            arr = tensor.detach().float()._host()
+            arr = tensor.detach().float()._data
         if arr.dtype.kind == "b":
-            arr = arr.astype(np.uint8)
-        self._arr = arr
-        self.stats = array_stats(arr, np)
+            arr = arr.astype(tensor._device.xp.uint8)
+        self._arr = arr                      # on the tensor's device
+        self.stats = array_stats(arr, tensor._device.xp)
 
     @property
     def dtype_name(self):
@@ -123,7 +125,7 @@ class TensorView:
         if t.device.type != "cpu":
             parts.append(str(t.device))
         if 0 < s["numel"] <= SHOW_VALUES:
-            parts.append(str(np.asarray(self._arr).reshape(-1).tolist()))
+            parts.append(str(to_host(self._arr).reshape(-1).tolist()))
         return " ".join(parts)
 
     def image_png(self):
@@ -133,9 +135,9 @@ class TensorView:
             return None
         if len(shape) == 2:
             step = [max(1, -(-d // MAX_PIXELS)) for d in shape]
-            return png_bytes(heat_rgb(a[::step[0], ::step[1]]))
+            return png_bytes(heat_rgb(to_host(a[::step[0], ::step[1]])))
         if len(shape) == 4 and shape[1] in (1, 3):
-            return png_bytes(image_grid(a, self.max_images))
+            return png_bytes(image_grid(to_host(a[:self.max_images]), self.max_images))
         return None
 
     def __repr__(self):

@@ -55,8 +55,7 @@ def test_backward_matches_cpu_and_composed(dtype, shape, num, dim, options):
     np.testing.assert_allclose(grad, composed_grad, rtol=TOL[dtype], atol=atol)
 
 
-@pytest.mark.parametrize("index_dtype", ["int32", "int64"])
-@pytest.mark.parametrize("bad", [-1, 5])
+@pytest.mark.parametrize("index_dtype,bad", [("int64", -1), ("int32", 5)])
 def test_out_of_range_index_is_a_device_side_assert(index_dtype, bad):
     """As in PyTorch on CUDA the failure is asynchronous and leaves the CUDA context unusable,
     so it runs in a child process; on the CPU it is PyTorch's IndexError."""

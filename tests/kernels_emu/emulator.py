@@ -6,7 +6,8 @@ C++: fibers for threads, a scheduler for barriers and warp ops) into one shared 
 cached by content hash. A launch passes each array argument in a guarded copy (memory ending at an
 inaccessible page), so an access past an array's end is reported with the argument it belongs to,
 and checks what CuPy would pass silently: every scalar must be a NumPy scalar of the C parameter's
-exact type, every array C-contiguous with the pointee's dtype.
+exact type, every array C-contiguous with the pointee's dtype; None is a null pointer and a struct
+parameter takes a 1-element structured array, as in CuPy.
 """
 import ctypes
 import functools
@@ -174,9 +175,11 @@ class _Arguments:
         try:
             for i, (arg, ctype) in enumerate(zip(self.args, self.kernel.types)):
                 if ctype.endswith("*"):
-                    self.addresses[i] = self._guarded(i, arg, ctype[:-1])
+                    self.addresses[i] = None if arg is None else self._guarded(i, arg, ctype[:-1])
                     self.pointers[i] = ctypes.addressof(self.addresses) + i * ctypes.sizeof(
                         ctypes.c_void_p)
+                elif ctype.startswith("struct:"):
+                    self.pointers[i] = self._struct(i, arg, int(ctype.partition(":")[2]))
                 else:
                     self.pointers[i] = self._scalar(i, arg, ctype)
         except BaseException:
@@ -197,6 +200,18 @@ class _Arguments:
             raise TypeError(f"{self.kernel._describe(i)}: got np.{arg.dtype.name} {arg!r}; pass "
                             f"np.{ctype}(...)")
         value = np.array(arg)
+        self.values.append(value)
+        return value.ctypes.data
+
+    def _struct(self, i, arg, size):
+        """A struct by value: a 1-element structured array of the struct's size (as CuPy)."""
+        if not (isinstance(arg, np.ndarray) and arg.size == 1 and arg.dtype.names):
+            raise TypeError(f"{self.kernel._describe(i)}: got {type(arg).__name__}; pass a "
+                            "1-element array of a structured dtype with the struct's layout")
+        if arg.itemsize != size:
+            raise TypeError(f"{self.kernel._describe(i)}: the struct has {size} bytes, the array's "
+                            f"dtype {arg.itemsize}")
+        value = np.ascontiguousarray(arg)
         self.values.append(value)
         return value.ctypes.data
 

@@ -110,3 +110,21 @@ __global__ void divergent_shuffle(float* __restrict__ y) {
     if (threadIdx.x < 16) v = __shfl_xor_sync(0xffffffffu, v, 1);
     y[threadIdx.x] = v;
 }
+
+// A struct passed by value and an optional (null) pointer: y = x * scale + shift (+ bias)
+struct Affine {
+    float scale;
+    double shift;
+    int count;
+};
+__global__ void affine(const Affine a, const float* __restrict__ x, float* __restrict__ y,
+                       const float* __restrict__ bias) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < a.count) y[i] = x[i] * a.scale + float(a.shift) + (bias != nullptr ? bias[i] : 0.0f);
+}
+
+// A device-side assert (what assert() expands to): every x must be positive.
+__global__ void assert_positive(const float* __restrict__ x, int n) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n && !(x[i] > 0.0f)) __assertfail("x[i] > 0", __FILE__, __LINE__, __func__, 1);
+}

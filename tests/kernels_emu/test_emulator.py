@@ -19,7 +19,7 @@ EXPRESSIONS = (
     "warp_reductions<float>", "warp_reductions<double>", "warp_ops", "reverse_segments<float>",
     "reverse_segments_racy<float>", "histogram", "round_trip<__half>",
     "round_trip<__nv_bfloat16>", "global_index", "write_past_end", "barrier_after_return",
-    "divergent_shuffle")
+    "divergent_shuffle", "affine", "assert_positive")
 CTYPES = {np.float32: "float", np.float64: "double", np.float16: "__half",
           ml_dtypes.bfloat16: "__nv_bfloat16"}
 # relative tolerance of a sum of n terms in each dtype (its rounding to the dtype dominates)
@@ -183,6 +183,38 @@ def test_warp_op_not_reached_by_every_lane(kernels):
     y = np.zeros(32, np.float32)
     with pytest.raises(emulator.KernelError, match="__shfl_xor_sync reached by 16 of 32 lanes"):
         kernels["divergent_shuffle"](1, 32, (y,))
+
+
+AFFINE = np.dtype([("scale", np.float32), ("shift", np.float64), ("count", np.int32)],
+                  align=True)
+
+
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_struct_by_value_and_null_pointer(kernels, with_bias):
+    x = np.arange(1, 41, dtype=np.float32)
+    bias = np.linspace(-1, 1, 40, dtype=np.float32) if with_bias else None
+    y = np.zeros(40, np.float32)
+    params = np.array([(2.0, 0.5, 37)], AFFINE)
+    kernels["affine"](2, 32, (params, x, y, bias))
+    want = x * 2 + 0.5 + (bias if with_bias else 0)
+    np.testing.assert_array_equal(y[:37], want[:37])
+    assert not y[37:].any()
+
+
+def test_struct_of_the_wrong_size(kernels):
+    params = np.array([(2.0, 0.5, 37)], [("scale", np.float32), ("shift", np.float64),
+                                          ("count", np.int32)])  # packed: 16 bytes, not 24
+    with pytest.raises(TypeError, match="the struct has 24 bytes, the array's dtype 16"):
+        kernels["affine"](1, 32, (params, np.zeros(1, np.float32), np.zeros(1, np.float32), None))
+
+
+def test_device_side_assert(kernels):
+    x = np.ones(50, np.float32)
+    kernels["assert_positive"](2, 32, (x, np.int32(50)))
+    x[41] = 0
+    with pytest.raises(emulator.KernelError, match=r"device-side assert triggered: x\[i\] > 0 "
+                                                   r".*thread \(9, 0, 0\) of block \(1, 0, 0\)"):
+        kernels["assert_positive"](2, 32, (x, np.int32(50)))
 
 
 @pytest.mark.parametrize("args, error, message", [

@@ -31,6 +31,7 @@
 #define __noinline__ __attribute__((noinline))
 #define __align__(n) __attribute__((aligned(n)))
 #define __launch_bounds__(...)
+#define __grid_constant__
 #define __shared__ static
 
 // `T* name`: the block's dynamic shared memory (the launch's shared_mem bytes, poisoned with 0xFF
@@ -138,6 +139,12 @@ inline void __syncwarp(unsigned mask = 0xffffffffu) { emu::vote("__syncwarp", ma
 inline void __threadfence() {}
 inline void __threadfence_block() {}
 [[noreturn]] inline void __trap() { emu::fail("__trap()"); }
+// what assert() calls in device code: a failed device-side assert stops the launch
+[[noreturn]] inline void __assertfail(const char* message, const char* file, unsigned line,
+                                      const char* function, size_t) {
+    emu::fail(std::string("device-side assert triggered: ") + message + " (" + file + ":" +
+              std::to_string(line) + ", " + function + ")");
+}
 
 template <typename T> T __shfl_sync(unsigned mask, T v, int source, int width = warpSize) {
     const unsigned lane = emu::lane_id(), base = lane & ~unsigned(width - 1);

@@ -295,7 +295,8 @@ inline int run(dim3 grid, dim3 block, size_t shared_bytes, unsigned long long se
     return s.error.empty() ? 0 : 1;
 }
 
-// NumPy's name of a kernel parameter's type ("float32", "int64", "bfloat16*", ...).
+// NumPy's name of a kernel parameter's type ("float32", "int64", "bfloat16*", ...), or
+// "struct:SIZE" for a struct.
 template <typename T> std::string type_name() {
     if constexpr (std::is_pointer_v<T>)
         return type_name<std::remove_cv_t<std::remove_pointer_t<T>>>() + "*";
@@ -307,7 +308,7 @@ template <typename T> std::string type_name() {
     else if constexpr (std::is_integral_v<T>)
         return (std::is_signed_v<T> ? "int" : "uint") + std::to_string(8 * sizeof(T));
     else if constexpr (std::is_void_v<T>) return "void";
-    else return "unsupported";
+    else return "struct:" + std::to_string(sizeof(T));  // passed by value as its bytes
 }
 
 template <typename... P> struct Call {

@@ -157,3 +157,17 @@ def test_fused_dispatch_with_an_emulated_kernel_matches_torch(monkeypatch, name,
         assert (scale, step) == (rscale, rstep)
         np.testing.assert_allclose(g, rg, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(w, rw, rtol=1e-5, atol=1e-6)
+
+
+def test_scaler_with_fused_adam_and_no_gradients_matches_torch():
+    outcomes = []
+    for lib in (torchlite, torch):
+        p = lib.nn.Parameter(lib.ones(2))
+        opt = lib.optim.Adam([p], fused=True)
+        scaler = lib.amp.GradScaler("cpu")
+        scaler.scale(p.sum())
+        scaler.step(opt)  # nothing to check or update
+        with pytest.raises(AssertionError) as info:
+            scaler.update()
+        outcomes.append((str(info.value), p.detach().numpy().tolist()))
+    assert outcomes[0] == outcomes[1]

@@ -151,7 +151,7 @@ class GradScaler:
         optimizer.grad_scale = (getattr(optimizer, "grad_scale", None)
                                 if state["stage"] is OptState.UNSCALED
                                 else self._scale * getattr(optimizer, "grad_scale", 1))
-        optimizer.found_inf = sum(found[1:], found[0])
+        optimizer.found_inf = sum(found[1:], found[0]) if found else 0  # 0: no gradients
         try:
             retval = optimizer.step(*args, **kwargs)
         finally:

@@ -68,8 +68,8 @@ class Adam(Optimizer):
 
 
 def _raw(t):
-    """The raw array of GradScaler's tensor (None stays)."""
-    return None if t is None else t._data
+    """The raw array of GradScaler's tensor (None, or 0 when no gradient was checked, stays)."""
+    return t._data if isinstance(t, Tensor) else t
 
 
 def _device_step(p, fused):

@@ -27,7 +27,12 @@ export const FAMILY_COLORS = {
   leaf: "#e8eaf6", linalg: "#ffcc80", reduce: "#b3e5fc", activation: "#c5e1a5",
   loss: "#f48fb1", norm: "#ce93d8", shape: "#eeeeee", arith: "#fff59d", other: "#ffffff",
 };
-const DEVICE_COLORS = ["#bbdefb", "#c8e6c9", "#ffe0b2", "#d1c4e9", "#f8bbd0", "#b2dfdb"];
+// Colour by device: the CPU always light blue, CUDA devices greens by index (cuda:0 the same
+// green in every graph), any other device type from its own palette.
+export const CPU_COLOR = "#bbdefb";
+export const CUDA_COLORS = ["#a5d6a7", "#80cbc4", "#dce775", "#4db6ac"];
+const OTHER_DEVICE_COLORS = ["#ffe0b2", "#d1c4e9", "#f8bbd0", "#ffccbc"];
+export const SCOPE_COLOR = "#e0e0e0";   // a folded scope box (and one spanning several devices)
 export const ERROR_COLOR = "#ef5350";
 
 /** The op name without autograd's "Backward0" suffix ("MulBackward0" -> "Mul"). */
@@ -151,10 +156,33 @@ export function magnitudeColor(m, lo, hi) {
   return `#${c(0xe3, 0xd3)}${c(0xf2, 0x2f)}${c(0xfd, 0x2f)}`;
 }
 
+/** The device a node computes on: its first output's, else its first input's ("cpu" if none). */
+export function nodeDevice(n) {
+  return n.devices[0] ?? asList(n.inputs).find((r) => r?.device)?.device ?? "cpu";
+}
+
+/** The devices of a graph, CPU first, then CUDA devices by index, then the others by name. */
+function graphDevices(g) {
+  const rank = (d) => (d === "cpu" ? [0, 0] : /^cuda(:\d+)?$/.test(d)
+    ? [1, Number(d.split(":")[1] ?? 0)] : [2, 0]);
+  return [...new Set(g.nodes.map(nodeDevice))].sort((a, b) => {
+    const [ra, ia] = rank(a), [rb, ib] = rank(b);
+    return ra - rb || ia - ib || a.localeCompare(b);
+  });
+}
+
+/** The colour of a device; `others` lists the graph's devices that are neither CPU nor CUDA. */
+export function deviceColor(device, others = []) {
+  if (device === "cpu") return CPU_COLOR;
+  const cuda = /^cuda(?::(\d+))?$/.exec(device);
+  if (cuda) return CUDA_COLORS[Number(cuda[1] ?? 0) % CUDA_COLORS.length];
+  return OTHER_DEVICE_COLORS[Math.max(0, others.indexOf(device)) % OTHER_DEVICE_COLORS.length];
+}
+
 function colorer(g, mode) {
   if (mode === "device") {
-    const devices = [...new Set(g.nodes.map((n) => n.devices[0] ?? "cpu"))].sort();
-    return (n) => DEVICE_COLORS[devices.indexOf(n.devices[0] ?? "cpu") % DEVICE_COLORS.length];
+    const others = graphDevices(g).filter((d) => d !== "cpu" && !d.startsWith("cuda"));
+    return (n) => deviceColor(nodeDevice(n), others);
   }
   if (mode === "grad") {
     const ms = g.nodes.map(gradMagnitude).filter((m) => m !== null && Number.isFinite(m) && m > 0);
@@ -164,13 +192,25 @@ function colorer(g, mode) {
   return (n) => FAMILY_COLORS[opFamily(n)];
 }
 
-/** Legend entries [label, colour] for a colour mode. */
+/** Legend entries [label, colour] for a colour mode. By device: each device of the graph, and
+ * the plain box colour when the ops of some scope ran on several devices (its folded box is not
+ * coloured; a box whose ops share one device takes that device's colour). */
 export function legend(g, mode) {
   if (mode === "device") {
-    const color = colorer(g, mode);
-    const seen = new Map();
-    for (const n of g.nodes) seen.set(n.devices[0] ?? "cpu", color(n));
-    return [...seen];
+    const devices = graphDevices(g);
+    const others = devices.filter((d) => d !== "cpu" && !d.startsWith("cuda"));
+    const entries = devices.map((d) => [d, deviceColor(d, others)]);
+    const spans = new Map();
+    for (const n of g.nodes.filter((x) => x.kind === "op")) {
+      for (const p of scopePrefixes(n.scope)) {
+        if (!spans.has(p)) spans.set(p, new Set());
+        spans.get(p).add(nodeDevice(n));
+      }
+    }
+    if ([...spans.values()].some((set) => set.size > 1)) {
+      entries.push(["scope on several devices", SCOPE_COLOR]);
+    }
+    return entries;
   }
   if (mode === "grad") return [["small |grad|", "#e3f2fd"], ["large |grad|", "#d32f2f"],
     ["no grad", "#f5f5f5"]];
@@ -223,7 +263,7 @@ export function toDot(g, opts = {}) {
   const owners = new Map(shown.map((n) => [n.id, ownerOf.get(n.scope)]));
   absorbLeaves(g, shown, owners);
   const folded = foldRepeats(shown, owners);
-  const scopeNodes = new Map();   // box path -> {name, paths, ref, error, nan}
+  const scopeNodes = new Map();   // box path -> {name, paths, ref, error, nan, fills}
   for (const n of shown) {
     const owner = owners.get(n.id);
     if (owner) {
@@ -232,13 +272,14 @@ export function toDot(g, opts = {}) {
         const name = `S${scopeNodes.size}`;
         const ref = { type: "scope", path: paths[0], paths, ops: 0 };   // ops: inside, in all
         names.set(name, ref);
-        scopeNodes.set(paths[0], { name, paths, ref, error: false, nan: false });
+        scopeNodes.set(paths[0], { name, paths, ref, error: false, nan: false, fills: new Set() });
         place(owner.split(".").slice(0, -1).join("."), name);
       }
       const box = scopeNodes.get(paths[0]);
       box.ref.ops += n.kind === "op";
       box.error ||= n.status === "error";
       box.nan ||= n.id === origin;
+      if (n.kind === "op") box.fills.add(color(n));
       dotName.set(n.id, box.name);
     } else {
       const name = `N${n.index}`;
@@ -260,8 +301,10 @@ export function toDot(g, opts = {}) {
     const label = k > 1
       ? `${parts.at(-2) ?? ""} \u00d7${k}\n[${s.ref.ops / k} ops each] +`
       : `${parts.at(-1)}\n[${s.ref.ops} op${s.ref.ops === 1 ? "" : "s"}] +`;
+    // coloured by device when all its nodes share one; other modes keep the plain box colour
+    const fill = opts.colorBy === "device" && s.fills.size === 1 ? [...s.fills][0] : SCOPE_COLOR;
     const attrs = [`label=${dotString(label)}`, "shape=box3d", 'style="filled"',
-      `fillcolor="${s.error ? ERROR_COLOR : "#e0e0e0"}"`, `id=${dotString(s.name)}`];
+      `fillcolor="${s.error ? ERROR_COLOR : fill}"`, `id=${dotString(s.name)}`];
     if (s.nan) attrs.push('color="#d50000"', "penwidth=3");
     lines.push(`  ${s.name} [${attrs.join(", ")}];`);
   }

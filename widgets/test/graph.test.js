@@ -3,8 +3,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import {
-  allScopes, collapsedOwner, expandBox, gradMagnitude, legend, magnitudeColor, matches, nanOrigin,
-  normalize, opFamily, scopePrefixes, shortOp, toDot, visibleNodes,
+  CPU_COLOR, CUDA_COLORS, SCOPE_COLOR, allScopes, collapsedOwner, deviceColor, expandBox,
+  gradMagnitude, legend, magnitudeColor, matches, nanOrigin, nodeDevice, normalize, opFamily,
+  scopePrefixes, shortOp, toDot, visibleNodes,
 } from "../src/graph.js";
 
 const doc = JSON.parse(readFileSync(new URL("./sample_graph.json", import.meta.url)));
@@ -119,6 +120,59 @@ test("colour by device and by gradient magnitude", () => {
   assert.equal(magnitudeColor(1, 1, 100), "#e3f2fd");
   assert.equal(magnitudeColor(100, 1, 100), "#d32f2f");
   assert.match(toDot(g, { colorBy: "grad" }).dot, /N0 \[[^\]]*fillcolor="#d32f2f"/);
+});
+
+/** A graph document with one op per [device, scope] pair (a leaf input on the first device). */
+function devicesDoc(placements) {
+  const ref = (t, device) => ({ tensor: t, shape: [2], dtype: "float32", device,
+    requires_grad: false });
+  const nodes = [{ id: 0, kind: "leaf", op: "leaf", label: "input", phase: "forward", scope: "",
+    inputs: [], outputs: [ref("t0", placements[0][0])] }];
+  placements.forEach(([device, scope], i) => nodes.push({ id: i + 1, kind: "op", op: "relu",
+    phase: "forward", scope, inputs: [ref(`t${i}`, device)], outputs: [ref(`t${i + 1}`, device)] }));
+  const edges = nodes.slice(1).map((n, i) => ({ src: i, dst: n.id, tensor: `t${i}` }));
+  return normalize({ nodes, edges });
+}
+
+const fillOf = (dot, name) => new RegExp(`^\\s+${name} \\[.*?fillcolor="(#\\w+)"`, "m")
+  .exec(dot)[1];
+
+test("colour by device: the CPU, each CUDA device and other devices keep their own colours", () => {
+  assert.equal(deviceColor("cpu"), CPU_COLOR);
+  assert.equal(deviceColor("cuda"), CUDA_COLORS[0]);
+  assert.equal(deviceColor("cuda:0"), CUDA_COLORS[0]);
+  assert.equal(deviceColor("cuda:1"), CUDA_COLORS[1]);
+  assert.equal(new Set([CPU_COLOR, ...CUDA_COLORS, deviceColor("mps", ["mps"])]).size,
+    2 + CUDA_COLORS.length);
+  // a graph all on cuda:0 draws it in the CUDA colour, never the CPU's
+  const gpuOnly = devicesDoc([["cuda:0", ""], ["cuda:0", ""]]);
+  const dot = toDot(gpuOnly, { colorBy: "device" }).dot;
+  for (const name of ["N0", "N1", "N2"]) assert.equal(fillOf(dot, name), CUDA_COLORS[0], name);
+  assert.deepEqual(legend(gpuOnly, "device"), [["cuda:0", CUDA_COLORS[0]]]);
+  // legend: CPU first, CUDA devices by index (cuda:10 after cuda:2), then the others
+  const mixed = devicesDoc([["cuda:10", ""], ["mps", ""], ["cuda:2", ""], ["cpu", ""]]);
+  assert.deepEqual(legend(mixed, "device").map(([d]) => d), ["cpu", "cuda:2", "cuda:10", "mps"]);
+});
+
+test("a node without outputs (a failing op) takes its input's device", () => {
+  const failing = normalize({ nodes: [{ id: 0, op: "mm", status: "error", outputs: [],
+    inputs: [{ tensor: "a", shape: [2], dtype: "float32", device: "cuda:1" }] }], edges: [] });
+  assert.equal(nodeDevice(failing.nodes[0]), "cuda:1");
+  assert.equal(nodeDevice(normalize({ nodes: [{ id: 0, op: "x" }], edges: [] }).nodes[0]), "cpu");
+});
+
+test("folded scopes take their ops' device colour, or the plain box colour when mixed", () => {
+  const g2 = devicesDoc([["cpu", "model.a"], ["cuda:0", "model.b"], ["cuda:0", "model.b"]]);
+  const folded = toDot(g2, { colorBy: "device", collapsed: new Set(["model.a", "model.b"]) });
+  const box = (path) => [...folded.names].find(([, r]) => r.type === "scope" && r.path === path)[0];
+  assert.equal(fillOf(folded.dot, box("model.a")), CPU_COLOR);
+  assert.equal(fillOf(folded.dot, box("model.b")), CUDA_COLORS[0]);
+  const whole = toDot(g2, { colorBy: "device", collapsed: new Set(["model"]) });
+  assert.equal(fillOf(whole.dot, "S0"), SCOPE_COLOR);
+  assert.deepEqual(legend(g2, "device"), [["cpu", CPU_COLOR], ["cuda:0", CUDA_COLORS[0]],
+    ["scope on several devices", SCOPE_COLOR]]);
+  // other colour modes keep folded boxes plain
+  assert.equal(fillOf(toDot(g2, { collapsed: new Set(["model.b"]) }).dot, "S0"), SCOPE_COLOR);
 });
 
 test("search matches op, label, scope and shape", () => {

@@ -66,6 +66,12 @@ def array_module(a):
     return sys.modules[type(a).__module__.partition(".")[0]]
 
 
+def data_pointer(a):
+    """The address of ``a``'s first element, for pointers a launcher packs into a struct: CuPy's
+    device pointer, or NumPy's host pointer where the CPU emulator (tests) runs the kernels."""
+    return a.data.ptr if array_module(a).__name__ == "cupy" else a.ctypes.data
+
+
 def launch_on_device(name, expression, grid, block, args, shared_mem):
     """Run the kernel ``expression`` of ``NAME.cu`` through CuPy on the current stream."""
     function(name, expression)(grid, block, args, shared_mem=shared_mem)

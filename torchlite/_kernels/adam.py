@@ -60,7 +60,7 @@ def _pack(lists, batch, on_device, lr, beta1, beta2):
     for name, arrays in zip(_POINTERS, lists):
         if arrays is not None and (name != "step" or on_device):
             chosen = arrays[batch]
-            tl[name][0, :len(chosen)] = [a.data.ptr for a in chosen]
+            tl[name][0, :len(chosen)] = [_compile.data_pointer(a) for a in chosen]
     sizes = [a.size for a in lists[0][batch]]
     count = len(sizes)
     tl["numel"][0, :count] = sizes

@@ -204,9 +204,14 @@ def _reduce_to(xp, a, shape, b=None):
     return a.sum(axis=axes).reshape(shape)
 
 
-def _grad_shapes(g, need, shapes):
-    """The shapes of NormAffineBackward's outputs: x's, weight's, bias's (those ``need`` asks)."""
-    return [s for s, needed in zip((g.shape,) + tuple(shapes), need) if needed]
+def _fused_backward(g, xhat, rstd, weight, n, need, shapes):
+    """NormAffineBackward's outputs from the layer_norm kernels (rows of ``n`` trailing
+    elements): grad_x, grad_w, grad_b (those ``need`` asks for) in the accumulation dtype."""
+    acc = layer_norm_kernels.acc_dtype(g.dtype)
+    w = None if weight is None else weight.astype(acc, copy=False)
+    outs = layer_norm_kernels.backward(g, xhat, rstd, w, n, need)
+    shapes = [s for s, needed in zip((g.shape,) + tuple(shapes), need) if needed]
+    return tuple(o.reshape(s) for o, s in zip(outs, shapes))
 
 
 class NormAffineBackward(Function):
@@ -226,10 +231,7 @@ class NormAffineBackward(Function):
             wanted = [s for s, needed in zip(shapes, need[1:]) if needed]
             n = _fused_row_length(ctx.xp, g, axes, (weight,), wanted)
         if n:
-            acc = layer_norm_kernels.acc_dtype(g.dtype)
-            w = None if weight is None else weight.astype(acc, copy=False)
-            outs = layer_norm_kernels.backward(g, xhat, rstd, w, n, need)
-            return tuple(o.reshape(s) for o, s in zip(outs, _grad_shapes(g, need, shapes)))
+            return _fused_backward(g, xhat, rstd, weight, n, need, shapes)
         if g.dtype.itemsize == 2:  # bfloat16 / float16 sums accumulate in float32, as PyTorch
             g, xhat, rstd = (a.astype(ctx.xp.float32) for a in (g, xhat, rstd))
         outs = []

@@ -37,25 +37,31 @@ def array_stats(arr, xp, full=False, bins=HIST_BINS, full_limit=FULL_LIMIT):
     if arr.size:
         zeros = xp.count_nonzero(a == 0)
         lo, hi = a.min(), a.max()  # NaN propagates into min/max
-        got = None
-        if xp is not np or (math.isfinite(lo) and math.isfinite(hi)):
-            got = host_floats(xp, [zeros, *finite_stats(a, xp, lo, hi, bins)])
-        if got is not None and math.isfinite(got[1]) and math.isfinite(got[2]):
+        # the host knows the range now; a device's arrives with the rest of the numbers
+        got = host_floats(xp, [zeros, *finite_stats(a, xp, lo, hi, bins)]) \
+            if xp is not np or _finite(lo, hi) else None
+        if got is not None and _finite(got[1], got[2]):
             out["zeros"] = int(got[0])
             _fill(out, got[1:], a.size, bins)
         else:
-            ok = xp.isfinite(a)
-            counts = [zeros, xp.count_nonzero(xp.isnan(a))]
-            a = a[ok]
-            got = host_floats(xp, counts + (finite_stats(a, xp, a.min(), a.max(), bins)
-                                            if a.size else []))
-            out["zeros"], out["nan"] = int(got[0]), int(got[1])
-            out["inf"] = out["numel"] - out["nan"] - int(a.size)
-            if a.size:
-                _fill(out, got[2:], a.size, bins)
+            _fill_nonfinite(out, a, xp, zeros, bins)
     if full and arr.size <= full_limit:
         out["value"] = json_value(to_host(arr).tolist())
     return out
+
+
+def _fill_nonfinite(out, a, xp, zeros, bins):
+    """Stats of ``a`` holding NaN or Inf: those counted apart, the rest over the finite entries
+    (a mask, whose size a device must tell the host; then one copy)."""
+    ok = xp.isfinite(a)
+    counts = [zeros, xp.count_nonzero(xp.isnan(a))]
+    a = a[ok]
+    got = host_floats(xp, counts + (finite_stats(a, xp, a.min(), a.max(), bins)
+                                    if a.size else []))
+    out["zeros"], out["nan"] = int(got[0]), int(got[1])
+    out["inf"] = out["numel"] - out["nan"] - int(a.size)
+    if a.size:
+        _fill(out, got[2:], a.size, bins)
 
 
 def finite_stats(a, xp, lo, hi, bins=HIST_BINS):
@@ -213,6 +219,10 @@ def norms(items, extra=()):
 def _squared_norm(xp, arr):
     flat = arr.reshape(-1)
     return abs(flat @ flat) if flat.size else xp.zeros((), xp.float64)
+
+
+def _finite(lo, hi):
+    return math.isfinite(lo) and math.isfinite(hi)
 
 
 def _finite_or_none(x):

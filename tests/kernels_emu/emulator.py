@@ -55,7 +55,8 @@ def compiler_reason():
 
 @functools.cache
 def _compiler_version():
-    return subprocess.run([compiler(), "--version"], capture_output=True, text=True).stdout
+    return subprocess.run([compiler(), "--version"], capture_output=True, text=True,
+                          check=True).stdout
 
 
 def _cache_dir():
@@ -70,10 +71,11 @@ def _wrapper(path, expressions):
     lines = [f'#include "{path}"', '#include "emu_launch.h"']
     for i, expression in enumerate(expressions):
         lines += [
-            f"EMU_EXPORT int emu_launch_{i}(const unsigned* grid, const unsigned* block, "
-            f"size_t shared, void** args, unsigned long long seed) {{",
+            (f"EMU_EXPORT int emu_launch_{i}(const unsigned* grid, const unsigned* block, "
+             f"size_t shared, void** args, unsigned long long seed) {{"),
             f"    return emu::launch(&{expression}, grid, block, shared, args, seed);", "}",
-            f"EMU_EXPORT const char* emu_signature_{i}() {{ return emu::signature(&{expression}); }}"]
+            f"EMU_EXPORT const char* emu_signature_{i}() {{",
+            f"    return emu::signature(&{expression});", "}"]
     return "\n".join(lines) + "\n"
 
 
@@ -92,7 +94,7 @@ def _build(path, expressions):
             source.write_text(wrapper)
             command = [compiler(), *FLAGS, "-include", "cuda_emu.h", f"-I{INCLUDE_DIR}",
                        f"-I{PACKAGE_HEADERS}", str(source), "-o", str(output)]
-            done = subprocess.run(command, capture_output=True, text=True)
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
             if done.returncode:
                 raise RuntimeError(f"g++ could not compile {path.name} for the emulator:\n"
                                    f"{done.stderr[-6000:]}")
@@ -147,7 +149,8 @@ class Kernel:
             raise ValueError(f"grid {grid}: more than {MAX_BLOCKS} blocks is too slow to emulate")
         if not 0 <= shared_mem <= MAX_DYNAMIC_SHARED:
             raise KernelError(f"shared_mem={shared_mem}: more than {MAX_DYNAMIC_SHARED} bytes of "
-                              "dynamic shared memory needs cudaFuncAttributeMaxDynamicSharedMemorySize")
+                              "dynamic shared memory needs "
+                              "cudaFuncAttributeMaxDynamicSharedMemorySize")
         args = tuple(args)
         if len(args) != len(self.types):
             raise TypeError(f"{self.expression} takes {len(self.types)} arguments "

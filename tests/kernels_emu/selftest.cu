@@ -85,7 +85,8 @@ __global__ void global_index(int* __restrict__ out, int nx, int ny, int nz) {
     const int x = blockIdx.x * blockDim.x + threadIdx.x;
     const int y = blockIdx.y * blockDim.y + threadIdx.y;
     const int z = blockIdx.z * blockDim.z + threadIdx.z;
-    if (x < nx && y < ny && z < nz) out[((long long)z * ny + y) * nx + x] = x + 1000 * y + 1000000 * z;
+    if (x < nx && y < ny && z < nz)
+        out[((long long)z * ny + y) * nx + x] = x + 1000 * y + 1000000 * z;
 }
 
 // Faulty kernels: each thread writes y[i] for i up to n inclusive (one past the end) ...

@@ -57,8 +57,8 @@ def test_host_steps(emulated, dtype, weight_decay, amsgrad, maximize, decoupled)
     sizes = [1, 7, adam.CHUNK + 3]  # the last spans two chunks (blocks)
     state = _state(sizes, dtype)
     steps = [3, 1, 10]
-    flags = dict(weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
-                 decoupled=decoupled)
+    flags = {"weight_decay": weight_decay, "amsgrad": amsgrad, "maximize": maximize,
+             "decoupled": decoupled}
     p, g, m, v, vmax = _run(state, steps, **flags)
     for k, step in enumerate(steps):
         want = reference(*(a[k] for a in state), step, **flags)

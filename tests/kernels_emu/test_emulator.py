@@ -76,16 +76,17 @@ def test_shuffles_and_votes(kernels):
                         lane)
 
     positive = [sum(1 << i for i in range(32) if x[w * 32 + i] > 0) for w in range(2)]
-    ballot = np.array([positive[w] for w in np.arange(threads) // 32], np.uint32)
-    big = np.array([np.any(x[w * 32:(w + 1) * 32] > 90) for w in range(2)])[np.arange(threads) // 32]
-    all_positive = np.array([np.all(x[w * 32:(w + 1) * 32] > 0) for w in range(2)])
+    ballot = np.array(positive, np.uint32)[np.arange(threads) // 32]
+    warp = np.arange(threads) // 32
+    big = np.array([np.any(x[w * 32:(w + 1) * 32] > 90) for w in range(2)])[warp]
+    all_positive = np.array([np.all(x[w * 32:(w + 1) * 32] > 0) for w in range(2)])[warp]
     expected = [read(np.full(threads, 5)),
                 read(lane - lane % 8 + (lane + 3) % 8),
                 read(within(32, lane - 3)),
                 read(within(16, lane + 2)),
                 read(lane ^ 6),
                 ballot.view(np.int32),
-                2 + all_positive[np.arange(threads) // 32],
+                2 + all_positive,
                 2 * big]
     for row, (got, want) in enumerate(zip(out, expected)):
         np.testing.assert_array_equal(got, want, err_msg=f"row {row}")
@@ -168,8 +169,8 @@ def test_three_dimensional_grid_with_odd_extents(kernels):
 
 def test_write_past_the_end_names_the_argument(kernels):
     y = np.zeros(37, np.float32)
-    with pytest.raises(emulator.KernelError, match=r"element 37 of argument 0 'y' \(float32\*\) "
-                                                   r"of write_past_end, 37 elements \(past its end"):
+    message = r"element 37 of argument 0 'y' \(float32\*\) of write_past_end, 37 elements \(past"
+    with pytest.raises(emulator.KernelError, match=message):
         kernels["write_past_end"](2, 32, (y, np.int32(37)))
 
 

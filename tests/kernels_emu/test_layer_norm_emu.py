@@ -50,7 +50,7 @@ def test_forward(emulated, dtype, shape, affine):
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("shape", SHAPES + [(100, 7), (70, 65)], ids=str)
 def test_backward(emulated, dtype, shape):
-    x, weight, _ = _inputs(shape, dtype)
+    _, weight, _ = _inputs(shape, dtype)
     n = shape[-1]
     rng = np.random.default_rng(1)
     g = rng.standard_normal(shape).astype(dtype)

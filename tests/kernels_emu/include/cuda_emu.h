@@ -4,9 +4,9 @@
 // Execution model: one block at a time; its threads are fibers (ucontext) run by one OS thread,
 // each until it reaches a sync point (__syncthreads, a warp shuffle or vote) or returns. Between
 // sync points a scheduler resumes them in a seeded random order, so a missing __syncthreads shows
-// up as wrong results rather than passing by luck. The scheduler rejects what CUDA leaves undefined:
-// a __syncthreads some threads of the block never reach, a warp op that not every lane of the
-// mask reaches, lanes of a warp waiting at different sync points.
+// up as wrong results rather than passing by luck. The scheduler rejects what CUDA leaves
+// undefined: a __syncthreads some threads of the block never reach, a warp op that not every lane
+// of the mask reaches, lanes of a warp waiting at different sync points.
 // `__shared__` is `static`: blocks run one at a time, so a function-static array is exactly one
 // block's shared memory. Atomics are plain read-modify-writes: fibers never preempt each other.
 #pragma once
@@ -97,7 +97,7 @@ inline unsigned long long wait_at(State state, const char* op, unsigned mask, in
 }
 
 template <typename T> unsigned long long bits_of(T v) {
-    static_assert(sizeof(T) <= 8 && std::is_trivially_copyable_v<T>, "a warp value of up to 8 bytes");
+    static_assert(sizeof(T) <= 8 && std::is_trivially_copyable_v<T>, "a warp value of <= 8 bytes");
     unsigned long long bits = 0;
     std::memcpy(&bits, &v, sizeof v);
     return bits;
@@ -152,7 +152,8 @@ template <typename T> T __shfl_sync(unsigned mask, T v, int source, int width = 
 }
 template <typename T> T __shfl_up_sync(unsigned mask, T v, unsigned delta, int width = warpSize) {
     const unsigned lane = emu::lane_id(), offset = lane & unsigned(width - 1);
-    return emu::shuffle("__shfl_up_sync", mask, v, int(offset >= delta ? lane - delta : lane), width);
+    return emu::shuffle("__shfl_up_sync", mask, v, int(offset >= delta ? lane - delta : lane),
+                        width);
 }
 template <typename T> T __shfl_down_sync(unsigned mask, T v, unsigned delta, int width = warpSize) {
     const unsigned lane = emu::lane_id(), offset = lane & unsigned(width - 1);
@@ -168,7 +169,9 @@ inline unsigned __ballot_sync(unsigned mask, int p) { return emu::vote("__ballot
 inline int __all_sync(unsigned mask, int p) {
     return (emu::vote("__all_sync", mask, p) & mask) == mask;
 }
-inline int __any_sync(unsigned mask, int p) { return (emu::vote("__any_sync", mask, p) & mask) != 0; }
+inline int __any_sync(unsigned mask, int p) {
+    return (emu::vote("__any_sync", mask, p) & mask) != 0;
+}
 
 #include "emu_half.h"
 #include "emu_math.h"

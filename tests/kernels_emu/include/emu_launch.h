@@ -120,7 +120,8 @@ inline void remove_fault_handlers() {
 }
 
 inline std::string str(uint3 v) {
-    return "(" + std::to_string(v.x) + ", " + std::to_string(v.y) + ", " + std::to_string(v.z) + ")";
+    using std::to_string;
+    return "(" + to_string(v.x) + ", " + to_string(v.y) + ", " + to_string(v.z) + ")";
 }
 
 inline std::string where(const Lane& lane) {

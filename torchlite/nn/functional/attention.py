@@ -1,8 +1,10 @@
 """Attention (torch.nn.functional): scaled_dot_product_attention and the multi-head attention
 forward of nn.MultiheadAttention, with PyTorch's mask semantics and shape checks.
 
-Where PyTorch runs scaled_dot_product_attention as its fused CPU kernel, so does torchlite: one node
-(``FusedAttention``) whose backward is one fused node too. Otherwise both are composites over
+Where PyTorch runs scaled_dot_product_attention as a fused kernel (CPU flash attention; flash or
+memory-efficient attention on cuda), so does torchlite: one node (``FusedAttention``, flash-style
+in ``_flash``: backward keeps no (L, S) weights) whose backward is one fused node too, and on
+cuda fused CUDA kernels run its elementwise parts. Otherwise both are composites over
 batched matmuls and the fused, max-shifted softmax primitive, so their gradients are PyTorch's;
 rows whose every key is masked give zeros (PyTorch's safe softmax) instead of NaN.
 """
@@ -15,6 +17,7 @@ from ...autograd.grad_mode import STATE
 from ...ops._util import check_tensor
 from ...ops.binary import _CPP_NAMES
 from ...ops.shape import cat
+from . import _flash
 from .activation import softmax
 from .dropout import dropout
 from .linear import linear
@@ -70,13 +73,19 @@ def _safe_softmax(scores):
     return weights.masked_fill(dead, 0.0)
 
 
+# the dtypes of the fused node by device: PyTorch's fused kernels (CPU flash attention; flash
+# and memory-efficient attention on cuda, where float64 takes the composed math path)
+_FUSED_DTYPES = {"cpu": (_dtype.float32, _dtype.float64),
+                 "cuda": (_dtype.float16, _dtype.bfloat16, _dtype.float32)}
+
+
 def _fusable(query, key, value, attn_mask, dropout_p):
-    """Whether PyTorch runs this call as its fused CPU kernel (one graph node): 4-D CPU inputs of
-    one float dtype and batch shape with one head size, no dropout, a mask that needs no
-    gradient (bool, or of the query's dtype), 2-D or 4-D and broadcastable to the scores; none
-    empty."""
-    if query.ndim != 4 or dropout_p > 0.0 or query.device.type != "cpu" or query.dtype not in (
-            _dtype.float32, _dtype.float64) or not query.numel() or not key.numel():
+    """Whether PyTorch runs this call as a fused kernel (one graph node): 4-D inputs of one
+    float dtype that kernel takes (``_FUSED_DTYPES``) and batch shape with one head size, no
+    dropout, a mask that needs no gradient (bool, or of the query's dtype), 2-D or 4-D and
+    broadcastable to the scores; none empty."""
+    if query.ndim != 4 or dropout_p > 0.0 or query.dtype not in _FUSED_DTYPES.get(
+            query.device.type, ()) or not query.numel() or not key.numel():
         return False
     b, h, length, e = query.shape
     if key.shape[:2] != (b, h) or value.shape[:2] != (b, h) or key.shape[-1] != e or \
@@ -97,7 +106,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     ``attn_mask`` is a bool keep-mask (True = attend) or a float mask added to the scores;
     ``is_causal`` adds the lower-triangular mask (combined with ``attn_mask`` when both are
     given); ``dropout_p`` drops attention weights whenever it is > 0, as in PyTorch. Where
-    PyTorch runs its fused CPU kernel (see ``_fusable``) this is one fused node too.
+    PyTorch runs a fused kernel (see ``_fusable``) this is one fused node too, which keeps no
+    (L, S) weights for backward.
     """
     _check_sdpa_inputs(query, key, value, attn_mask)
     if enable_gqa:
@@ -131,119 +141,44 @@ def _attention_weights(query, key, attn_mask, is_causal, scale):
     return _safe_softmax(scores) if masked else softmax(scores, dim=-1)
 
 
-# ---- the fused kernel ----------------------------------------------------------------------
-#
-# Scores are computed chunk by chunk over (batch, head) rows, each chunk small enough to stay in
-# cache, and laid out keys-first, (S, rows..., L): the softmax reductions over the keys then run
-# across long contiguous rows (NumPy reduces a short last axis many times slower).
+# ---- the fused node ------------------------------------------------------------------------
 
-_CHUNK_BYTES = 1 << 18  # bytes of scores per chunk
-
-
-def _additive_mask(xp, mask, causal, length, keys, dtype):
-    """The mask as one float array added to the scores (0 = attend, -inf = masked), keys-first
-    and 4-D: (S, B or 1, H or 1, L)."""
-    bias = None
-    if causal:
-        bias = xp.triu(xp.full((length, keys), _NEG_INF, dtype=dtype), 1)
-    if mask is not None:
-        if mask.dtype == bool:
-            mask = xp.where(mask, dtype.type(0), dtype.type(_NEG_INF))
-        bias = mask if bias is None else bias + mask
-    if bias is None:
-        return None
-    return xp.moveaxis(bias.reshape((1,) * (4 - bias.ndim) + bias.shape), -1, 0)
-
-
-def _chunks(shape, itemsize):
-    """Index keys over the (batch, head) dims of scores of ``shape`` (B, H, L, S), each chunk's
-    scores about _CHUNK_BYTES: whole batch rows when one fits, else heads of one batch row."""
-    b, h = shape[:2]
-    row = h * shape[2] * shape[3] * itemsize
-    if row <= _CHUNK_BYTES:
-        step = _CHUNK_BYTES // row
-        return [(slice(i, i + step),) for i in range(0, b, step)]
-    step = max(_CHUNK_BYTES // (row // h), 1)
-    return [(i, slice(j, j + step)) for i in range(b) for j in range(0, h, step)]
-
-
-class _Bias:
-    """The keys-first mask's part for each chunk; a mask shared by all (batch, head) rows is
-    broadcast to a chunk's shape once, so that adding it is one contiguous pass."""
-
-    def __init__(self, xp, bias):
-        self.xp, self.bias, self.full = xp, bias, None
-        self.shared = bias is not None and bias.shape[1] == bias.shape[2] == 1
-
-    def part(self, key, shape):
-        bias = self.bias
-        if self.shared:
-            if self.full is None or self.full.shape[1] < shape[1]:
-                self.full = self.xp.ascontiguousarray(self.xp.broadcast_to(
-                    bias if len(shape) == 4 else bias[:, 0], shape))
-            return self.full[:, :shape[1]]
-        return bias[(slice(None),) + tuple(
-            k if n > 1 else (0 if isinstance(k, int) else slice(None))
-            for k, n in zip(key, bias.shape[1:]))]
-
-
-def _to_rows(t):
-    """A keys-first chunk (S, rows..., L) seen as (rows..., S, L)."""
-    return t.transpose(tuple(range(1, t.ndim - 1)) + (0, t.ndim - 1))
-
-
-def _to_rows_t(t):
-    """A keys-first chunk (S, rows..., L) seen as (rows..., L, S)."""
-    return t.transpose(tuple(range(1, t.ndim)) + (0,))
+# PyTorch's node on cuda: flash attention for half precisions without a mask, else the
+# memory-efficient kernel
+_CUDA_NODE = ("ScaledDotProductEfficientAttentionBackward0",
+              "ScaledDotProductFlashAttentionBackward0")
 
 
 class FusedAttention(Function):
-    """softmax(q k^T * scale + mask) v in one node, chunk by chunk; keeps the attention weights
-    (keys-first chunks) for backward. Rows with every key masked give zeros."""
+    """softmax(q k^T * scale + mask) v in one node, flash-style (``_flash``): keeps q, k, v, the
+    output and each query row's log-sum-exp; the (L, S) weights only where they are no larger
+    than those (``_flash.keeps_weights``). Rows with every key masked give zeros."""
 
     raw = True
     node_name = "ScaledDotProductFlashAttentionForCpuBackward0"
     label = "softmax(q k^T * scale + mask) v"
-    backward_rule = ("p = softmax(q k^T * scale + mask); grad_v = p^T grad; ds = p * (grad v^T "
-                     "- sum(p * grad v^T)); grad_q = ds k * scale; grad_k = ds^T q * scale")
+    backward_rule = ("p = exp(q k^T * scale + mask - lse); grad_v = p^T grad; ds = p * (grad v^T "
+                     "- rowsum(grad * out)); grad_q = ds k * scale; grad_k = ds^T q * scale")
 
     @staticmethod
     def forward(ctx, q, k, v, mask, causal, scale):
         xp = ctx.xp
-        keys = k.shape[2]
-        bias = _Bias(xp, _additive_mask(xp, None if mask is None else mask._data, causal,
-                                        q.shape[2], keys, q.dtype))
-        out = xp.empty(q.shape, dtype=q.dtype)
-        chunks = []
-        for key in _chunks(q.shape[:3] + (keys,), q.itemsize):
-            qs = q[key] * scale
-            w = xp.empty((keys,) + qs.shape[:-1], dtype=q.dtype)
-            xp.matmul(k[key], qs.swapaxes(-1, -2), out=_to_rows(w))
-            if bias.bias is not None:
-                w += bias.part(key, w.shape)
-            rows = w.reshape(keys, -1)
-            top = rows.max(axis=0)
-            if mask is not None:  # rows with every key masked: zeros, not NaN
-                top[top == _NEG_INF] = 0
-            rows -= top
-            xp.exp(rows, out=rows)
-            total = rows.sum(axis=0)
-            if mask is not None:
-                total[total == 0] = 1
-            rows /= total
-            xp.matmul(_to_rows_t(w), v[key], out=out[key])
-            chunks.append((key, w))
+        if xp.__name__ != "numpy":
+            ctx.node_name = _CUDA_NODE[mask is None and q.dtype.itemsize == 2]
+        out, lse, kept = _flash.attention_forward(
+            xp, q, k, v, None if mask is None else mask._data, causal, scale,
+            keep=_flash.keeps_weights(q.shape, k.shape))
         ctx.scale, ctx.mask, ctx.causal = scale, mask, causal
-        ctx.weights = chunks
-        ctx.save_for_backward(q, k, v)
+        ctx.save_for_backward(q, k, v, out, lse, *kept)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        q, k, v = ctx.saved_tensors
+        q, k, v, out, lse, *kept = ctx.saved_tensors
         if STATE.enabled:  # create_graph: the same gradients in differentiable torchlite ops
             return _attention_grads(grad, q, k, v, ctx.mask, ctx.causal, ctx.scale)
-        return FusedAttentionBackward.apply(grad, q, k, v, weights=ctx.weights, scale=ctx.scale)
+        return FusedAttentionBackward.apply(grad, q, k, v, out, lse, ctx.mask, *kept,
+                                            causal=ctx.causal, scale=ctx.scale, name=ctx.name())
 
 
 def _attention_grads(grad, q, k, v, mask, causal, scale):
@@ -255,8 +190,8 @@ def _attention_grads(grad, q, k, v, mask, causal, scale):
 
 
 class FusedAttentionBackward(Function):
-    """FusedAttention's (grad_q, grad_k, grad_v), chunk by chunk from its kept weights (first
-    order only: under create_graph FusedAttention differentiates ``_attention_grads``)."""
+    """FusedAttention's (grad_q, grad_k, grad_v), block by block from its output and log-sum-exp
+    (first order only: under create_graph FusedAttention differentiates ``_attention_grads``)."""
 
     raw = True
     node_name = "ScaledDotProductFlashAttentionForCpuBackwardBackward0"
@@ -264,21 +199,10 @@ class FusedAttentionBackward(Function):
     backward_rule = "see FusedAttention"
 
     @staticmethod
-    def forward(ctx, grad, q, k, v, weights, scale):
-        xp = ctx.xp
-        gq, gk, gv = (xp.empty(t.shape, dtype=t.dtype) for t in (q, k, v))
-        for key, w in weights:
-            g = grad[key]
-            xp.matmul(_to_rows(w), g, out=gv[key])
-            ds = xp.empty_like(w)
-            xp.matmul(v[key], g.swapaxes(-1, -2), out=_to_rows(ds))
-            ds *= w
-            rows = ds.reshape(ds.shape[0], -1)
-            rows -= w.reshape(rows.shape) * rows.sum(axis=0)
-            ds *= scale
-            xp.matmul(_to_rows_t(ds), k[key], out=gq[key])
-            xp.matmul(_to_rows(ds), q[key], out=gk[key])
-        return gq, gk, gv
+    def forward(ctx, grad, q, k, v, out, lse, mask, *kept, causal, scale, name):
+        ctx.node_name = name.removesuffix("0") + "Backward0"
+        return _flash.attention_backward(ctx.xp, grad, q, k, v, out, lse, mask, causal, scale,
+                                         kept)
 
 
 # ---- multi-head attention ------------------------------------------------------------------

@@ -102,3 +102,27 @@ def test_more_tensors_than_one_launch(emulated):
         want = reference(*(a[k] for a in state), step, 0.0, False, False, False)
         for got, expected in zip((p[k], m[k], v[k]), want):
             _check(got, expected, np.float64)
+
+
+@pytest.mark.parametrize("name, options", [
+    ("Adam", {}), ("Adam", {"weight_decay": 0.1, "amsgrad": True}),
+    ("AdamW", {"weight_decay": 0.1, "maximize": True})])
+def test_optimizer_on_the_kernel_matches_torch(fused_ops, torch_oracle, name, options):
+    import torchlite
+
+    rng = np.random.default_rng(5)
+    shapes = [(3, 5), (7,), (1,)]
+    start = [rng.standard_normal(s) for s in shapes]
+    grads = [[rng.standard_normal(s) for s in shapes] for _ in range(3)]
+    results = []
+    for lib in (torch_oracle, torchlite):
+        params = [lib.tensor(p, requires_grad=True) for p in start]
+        optimizer = getattr(lib.optim, name)(params, lr=LR, betas=(BETA1, BETA2), **options)
+        for step in grads:
+            for p, g in zip(params, step):
+                p.grad = lib.tensor(g)
+            optimizer.step()
+        results.append([p.detach().numpy() for p in params])
+    for got, want in zip(*results[::-1]):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert fused_ops.launches.count("adam_multi_tensor<double>") == 3

@@ -49,3 +49,23 @@ def test_grid_stride_and_non_contiguous_input(emulated, monkeypatch):
     y, d = reference(x, False)
     np.testing.assert_allclose(gelu.gelu(x, False), y, rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(gelu.gelu_derivative(x, False), d, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_op_on_the_kernels_matches_torch(fused_ops, torch_oracle, dtype, approximate):
+    import torchlite
+
+    rng = np.random.default_rng(4)
+    x, v = rng.standard_normal((2, 4, 3, 37)) * 3
+    results = []
+    for lib in (torch_oracle, torchlite):
+        t = lib.tensor(x, dtype=getattr(lib, dtype), requires_grad=True)
+        out = lib.nn.functional.gelu(t.transpose(0, 2), approximate=approximate)  # strided
+        (out * lib.tensor(v, dtype=getattr(lib, dtype)).transpose(0, 2)).sum().backward()
+        results.append((out.detach().numpy(), t.grad.numpy()))
+    tol = TOL[np.float64 if dtype == "float64" else np.float32] * 4
+    for got, want in zip(*results[::-1]):
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+    kind = "float" if dtype == "float32" else "double"
+    assert {f"gelu_forward<{kind}>", f"gelu_backward<{kind}>"} <= set(fused_ops.launches)

@@ -84,3 +84,31 @@ def test_backward_computes_only_what_is_needed(emulated, need):
     assert len(outs) == len(want)
     for got, expected in zip(outs, want):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape, normalized", [((3, 7), (7,)), ((2, 3, 33), (3, 33)),
+                                               ((2, 1025), (1025,))], ids=str)
+@pytest.mark.parametrize("affine", [True, False], ids=["affine", "plain"])
+def test_layer_norm_op_on_the_kernels_matches_torch(fused_ops, torch_oracle, dtype, shape,
+                                                    normalized, affine):
+    import torchlite
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape) * 2 + 0.5
+    v = rng.standard_normal(shape)
+    params = [rng.standard_normal(normalized), rng.standard_normal(normalized)] if affine else []
+    results = []
+    for lib in (torch_oracle, torchlite):
+        tensors = [lib.tensor(a, dtype=getattr(lib, dtype), requires_grad=True)
+                   for a in [x, *params]]
+        out = lib.nn.functional.layer_norm(tensors[0], normalized, *tensors[1:], eps=1e-5)
+        (out * lib.tensor(v, dtype=getattr(lib, dtype))).sum().backward()
+        results.append([out.detach().numpy()] + [t.grad.numpy() for t in tensors])
+    accuracy = np.float64 if dtype == "float64" else np.float32
+    for got, want in zip(*results[::-1]):
+        _close(got, want, accuracy, scale=8)
+    kind = "float" if dtype == "float32" else "double"
+    assert {f"layer_norm_forward<{kind}>", f"layer_norm_backward_input<{kind}>"} <= set(
+        fused_ops.launches)
+    assert (f"layer_norm_backward_params<{kind}>" in fused_ops.launches) == affine

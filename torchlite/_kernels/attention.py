@@ -3,7 +3,7 @@
 Each launcher works in place on one block of scores: a C-contiguous (..., rows, keys) CuPy array
 whose leading dims are (batch, head) pairs and whose ``rows`` are consecutive query rows, the
 first one query row ``row0`` (the causal mask is applied by index, top-left aligned). One thread
-block per score row; lse and delta are float32, one value per score row.
+block per score row; lse is float32, one value per score row.
 """
 import numpy as np
 
@@ -27,10 +27,8 @@ def _geometry(scores):
 def softmax_lse(scores, row0, causal):
     """``scores`` -> its softmax over the (attended) keys, in place; returns the rows'
     log-sum-exp, shaped as ``scores`` without its last dim."""
-    import cupy
-
     rows, threads, keys, group = _geometry(scores)
-    lse = cupy.empty(scores.shape[:-1], dtype=cupy.float32)
+    lse = _compile.array_module(scores).empty(scores.shape[:-1], dtype=np.float32)
     _compile.launch("attention", "attention_softmax", scores.dtype, rows, threads,
                     (scores, lse, keys, group, np.int32(row0), np.int32(bool(causal))))
     return lse
@@ -44,9 +42,9 @@ def weights(scores, lse, row0, causal):
                     (scores, lse, keys, group, np.int32(row0), np.int32(bool(causal))))
 
 
-def score_grad(dp, p, delta, scale):
-    """``dp`` (grad v^T) -> the scores' gradient p * (dp - delta) * scale, in place; ``p`` the
-    weights (same shape), ``delta`` = rowsum(grad * out), C-contiguous, one value per row."""
+def score_grad(dp, p, scale):
+    """``dp`` (grad v^T) -> the scores' gradient p * (dp - rowsum(p * dp)) * scale, in place;
+    ``p`` the weights (same shape)."""
     rows, threads, keys, _ = _geometry(dp)
     _compile.launch("attention", "attention_score_grad", dp.dtype, rows, threads,
-                    (dp, p, delta, np.float32(scale), keys))
+                    (dp, p, np.float32(scale), keys))

@@ -18,7 +18,8 @@ __device__ __forceinline__ int attended(long long row, int keys, int group_rows,
 }
 
 // In place: scores -> softmax over the attended keys (0 elsewhere); lse[row] = log(sum(exp)).
-// A row with no finite score (every key masked by a -inf bias) gives zeros and lse 0.
+// A row with no finite score (every key masked by a -inf bias) gives zeros and lse 0; a row with
+// a NaN score gives NaN.
 template <typename T>
 __global__ void attention_softmax(T* scores, float* lse, int keys, int group_rows, int row0,
                                   int causal) {
@@ -33,10 +34,12 @@ __global__ void attention_softmax(T* scores, float* lse, int keys, int group_row
     float total = 0.f;
     for (int j = threadIdx.x; j < valid; j += blockDim.x) total += expf(to_acc(x[j]) - shift);
     total = block_sum(total, scratch);
-    const float inv = total > 0.f ? 1.f / total : 0.f;
+    // total is 0 only where every attended score is -inf (zeros, lse 0); a NaN score makes it
+    // NaN, and the row NaN (softmax's value, as the composed path), never zeros
+    const float inv = total == 0.f ? 0.f : 1.f / total;
     for (int j = threadIdx.x; j < keys; j += blockDim.x)
         x[j] = from_acc<T>(j < valid ? expf(to_acc(x[j]) - shift) * inv : 0.f);
-    if (threadIdx.x == 0) lse[row] = total > 0.f ? shift + logf(total) : 0.f;
+    if (threadIdx.x == 0) lse[row] = total == 0.f ? 0.f : shift + logf(total);
 }
 
 // In place: scores -> the weights forward computed, exp(score - lse[row]) (0 where not attended).

@@ -226,6 +226,7 @@ class NormAffineBackward(Function):
     def forward(ctx, g, xhat, rstd, weight, axes, need, shapes):
         ctx.axes, ctx.need, ctx.shapes = axes, need, shapes
         ctx.save_for_backward(g, xhat, rstd, weight)
+        ctx.set_materialize_grads(False)  # an unused output's gradient adds nothing: None
         n = 0
         if g.dtype == xhat.dtype == rstd.dtype and g.shape == xhat.shape:
             wanted = [s for s, needed in zip(shapes, need[1:]) if needed]
@@ -256,8 +257,11 @@ class NormAffineBackward(Function):
         with enable_grad():
             outs = [o for o in _input_grads(*saved, ctx.axes, ctx.need, ctx.shapes)
                     if o is not None]
-            pairs = [(o, g) for o, g in zip(outs, grads) if g is not None]
+            # an output that depends on no input needing grad (grad_b of a constant g) adds 0
+            pairs = [(o, g) for o, g in zip(outs, grads) if g is not None and o.requires_grad]
             wrt = [t for t in saved if t is not None and t.requires_grad]
+            if not pairs:
+                return (None,) * len(saved)
             found = autograd_grad([o for o, _ in pairs], wrt, [g for _, g in pairs],
                                   retain_graph=True, create_graph=create, allow_unused=True)
         by_id = {id(t): g for t, g in zip(wrt, found)}

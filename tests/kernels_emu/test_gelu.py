@@ -58,6 +58,13 @@ def test_more_elements_than_the_grid(emulated, torch_oracle, monkeypatch):
     _close(kernels.gelu_derivative(x, False, g), gx_ref, "float64", "gelu' * grad")
 
 
+@pytest.mark.parametrize("tanh_form", [False, True])
+def test_zero_dim_keeps_its_shape(emulated, tanh_form):
+    x = np.array(0.75, np.float32)
+    assert kernels.gelu(x, tanh_form).shape == ()
+    assert kernels.gelu_derivative(x, tanh_form, np.array(2.0, np.float32)).shape == ()
+
+
 @pytest.mark.parametrize("approximate", ["none", "tanh"])
 def test_fused_methods_match_the_composed_path(emulated, approximate):
     """What Gelu runs on cuda (fused_forward / fused_derivative on a 2-D transposed input)

@@ -133,3 +133,20 @@ def test_glue_matches_the_composed_path(emulated):
                                w.reshape(20))
     for got, ref in zip(outs, want):
         _close(got.reshape(ref.shape), ref, (1e-4, 1e-4), "backward")
+
+
+@pytest.mark.parametrize("shape", [(), (3, 4)])
+def test_empty_normalized_shape_keeps_shapes(emulated, shape):
+    """normalized_shape () (rows of one element), on a 0-d input too: shapes as composed."""
+    x = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
+    w = np.float32(1.5).reshape(())
+    fused = normalization._fused_forward(x, w, None, (), EPS, 1)
+    composed = normalization._composed_forward(np, x, w, None, (), EPS)
+    for got, want in zip(fused, composed):
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    g = np.ones(shape, np.float32)
+    outs = normalization._fused_backward(g, composed[1], composed[3], w, 1, (True, True, False),
+                                         (w.shape, None))
+    assert [o.shape for o in outs] == [shape, ()]
+    np.testing.assert_allclose(outs[0], np.zeros(shape), atol=1e-6)

@@ -18,8 +18,8 @@ def _grid(n):
 def gelu(x, tanh_form):
     """gelu(x): x * Phi(x), or its tanh approximation when ``tanh_form``."""
     xp = _compile.array_module(x)
-    x = xp.ascontiguousarray(x)
     y = xp.empty(x.shape, x.dtype)
+    x = xp.ascontiguousarray(x)  # 1-D for a 0-d x: y keeps x's shape
     if x.size:
         _compile.launch("gelu", "gelu_forward", x.dtype, _grid(x.size), THREADS,
                         (x, y, np.int64(x.size), np.int32(tanh_form)))
@@ -29,8 +29,8 @@ def gelu(x, tanh_form):
 def gelu_derivative(x, tanh_form, grad=None):
     """gelu'(x), times ``grad`` (x's shape and dtype) when given."""
     xp = _compile.array_module(x)
-    x = xp.ascontiguousarray(x)
     out = xp.empty(x.shape, x.dtype)
+    x = xp.ascontiguousarray(x)  # 1-D for a 0-d x: out keeps x's shape
     if x.size:
         g = x if grad is None else xp.ascontiguousarray(grad)  # x: never read without grad
         _compile.launch("gelu", "gelu_backward", x.dtype, _grid(x.size), THREADS,

@@ -49,12 +49,12 @@ def forward(x, weight, bias, n, eps):
     shape and dtype (y is xhat without weight and bias), mean and rstd one per row. ``weight`` /
     ``bias``: None or ``n`` values in ``acc_dtype``."""
     xp = _compile.array_module(x)
-    x = xp.ascontiguousarray(x)
     rows = x.size // n
     acc = acc_dtype(x.dtype)
     flags = _flags(weight is not None, bias is not None)
     xhat = xp.empty(x.shape, x.dtype)
     y = xp.empty(x.shape, x.dtype) if flags else xhat
+    x = xp.ascontiguousarray(x)  # 1-D for a 0-d x: the outputs keep x's shape
     mean = xp.empty(rows, x.dtype)
     rstd = xp.empty(rows, x.dtype)
     grid, block = _row_geometry(rows, n)
@@ -72,12 +72,13 @@ def backward(g, xhat, rstd, weight, n, need):
     ``n``, in ``acc_dtype``: grad_x in g's shape, grad_w and grad_b flat (``n``). ``rstd``: one
     per row; ``weight``: None or ``n`` values in ``acc_dtype``."""
     xp = _compile.array_module(g)
-    g, xhat, rstd = (xp.ascontiguousarray(a) for a in (g, xhat, rstd))
+    shape = g.shape
+    g, xhat, rstd = (xp.ascontiguousarray(a) for a in (g, xhat, rstd))  # 0-d: 1-D
     rows = g.size // n
     acc = acc_dtype(g.dtype)
     outs = []
     if need[0]:
-        gx = xp.empty(g.shape, acc)
+        gx = xp.empty(shape, acc)
         grid, block = _row_geometry(rows, n)
         w = xp.empty(1, acc) if weight is None else xp.ascontiguousarray(weight).reshape(-1)
         _compile.launch("layer_norm", "layer_norm_backward_input", g.dtype, grid, block,

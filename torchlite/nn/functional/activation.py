@@ -8,6 +8,7 @@ registered here too.
 """
 import math
 import warnings
+from functools import partial
 
 from ... import _dtype, _kernels
 from ..._creation import zeros_like
@@ -19,6 +20,7 @@ from ...ops._inplace import inplace as _inplace
 from ...ops._registry import export
 from ...ops._util import check_tensor
 from ..._kernels import gelu as _gelu_kernels
+from ..._kernels import softmax as _softmax_kernels
 from ._blocks import map_blocks
 from .normalization import row_sum
 
@@ -366,6 +368,25 @@ class Hardtanh(_Pointwise):
 
 
 # ---- softmax family ---------------------------------------------------------------------------
+#
+# On cuda each primitive's forward is one row kernel (torchlite/_kernels/softmax.cu) over ``dim``;
+# a ``dim`` that is not the last is moved last with one contiguous copy, and the result moved
+# back (contiguous, as PyTorch's): still fewer passes than the composed max / exp / sum / divide.
+
+def _rows_last(xp, kernel, dim, *arrays):
+    """``kernel`` of contiguous arrays with ``dim`` last, on ``arrays``; the result in their
+    layout, contiguous."""
+    if dim == arrays[0].ndim - 1:
+        return kernel(*(xp.ascontiguousarray(a) for a in arrays))
+    out = kernel(*(xp.ascontiguousarray(xp.moveaxis(a, dim, -1)) for a in arrays))
+    return xp.ascontiguousarray(xp.moveaxis(out, -1, dim))
+
+
+def _fused_rows(xp, *arrays):
+    """True when the softmax kernels take ``arrays``: on cuda, non-empty, one float dtype."""
+    return (_kernels.fused(xp) and arrays[0].size > 0 and
+            all(a.dtype == arrays[0].dtype for a in arrays))
+
 
 class Softmax(Function):
     raw = True
@@ -375,10 +396,13 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, a, dim):
         xp = ctx.xp
-        e = a - a.max(axis=dim, keepdims=True)
-        xp.exp(e, out=e)
-        e /= row_sum(xp, e, (dim,))
         ctx.dim = dim
+        if _fused_rows(xp, a):
+            e = _rows_last(xp, _softmax_kernels.softmax, dim, a)
+        else:
+            e = a - a.max(axis=dim, keepdims=True)
+            xp.exp(e, out=e)
+            e /= row_sum(xp, e, (dim,))
         ctx.save_for_backward(e)
         return e
 
@@ -398,9 +422,12 @@ class SoftmaxBackward(Function):
 
     @staticmethod
     def forward(ctx, g, y, dim):
+        xp = ctx.xp
         ctx.dim = dim
         ctx.save_for_backward(g, y)
-        out = g - row_sum(ctx.xp, g, (dim,), y)
+        if _fused_rows(xp, g, y):
+            return _rows_last(xp, _softmax_kernels.softmax_backward, dim, g, y)
+        out = g - row_sum(xp, g, (dim,), y)
         out *= y
         return out
 
@@ -424,9 +451,12 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, a, dim):
         xp = ctx.xp
-        shifted = a - a.max(axis=dim, keepdims=True)
-        shifted -= xp.log(row_sum(xp, xp.exp(shifted), (dim,)))
         ctx.dim = dim
+        if _fused_rows(xp, a):
+            shifted = _rows_last(xp, partial(_softmax_kernels.softmax, log=True), dim, a)
+        else:
+            shifted = a - a.max(axis=dim, keepdims=True)
+            shifted -= xp.log(row_sum(xp, xp.exp(shifted), (dim,)))
         ctx.save_for_backward(shifted)
         return shifted
 
@@ -448,6 +478,9 @@ class LogSoftmaxBackward(Function):
         xp = ctx.xp
         ctx.dim = dim
         ctx.save_for_backward(g, y)
+        if _fused_rows(xp, g, y):
+            return _rows_last(xp, partial(_softmax_kernels.softmax_backward, log=True), dim,
+                              g, y)
         out = xp.exp(y)
         out *= row_sum(xp, g, (dim,))
         xp.subtract(g, out, out=out)

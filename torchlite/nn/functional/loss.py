@@ -4,6 +4,9 @@ The class-index losses are fused primitives: cross_entropy (no label smoothing) 
 and the pick of the target's log-probability in a few array passes, nll_loss the pick alone.
 Their backward, ([softmax(x)] - onehot(target)) * weight[target] * grad / total_weight, is one
 more primitive (ClassIndexGrad) whose own backward is in torchlite ops, so double backward works.
+On cuda, cross_entropy of (N, C) logits (label smoothing too) is one kernel that saves the rows'
+logsumexp, and its backward (CrossEntropyGrad) one more; the mean's total weight stays on the
+device.
 binary_cross_entropy is a primitive for PyTorch's clamped logs and gradient epsilon. Every other
 loss (probability targets, label smoothing, the margin losses, ...) is a composite of torchlite
 ops whose gradient equals PyTorch's.
@@ -12,7 +15,7 @@ import contextlib
 import math
 import warnings
 
-from ... import _dtype
+from ... import _dtype, _kernels
 from ..._creation import arange as _arange
 from ...autograd.function import Function
 from ...autograd.grad_mode import STATE, no_grad
@@ -21,6 +24,7 @@ from ...ops import unary as _unary
 from ...ops.binary import where as _where
 from ...ops._util import check_tensor
 from ...ops._util import named
+from ..._kernels import softmax as _softmax_kernels
 from .activation import log_softmax, logsigmoid, softmax
 
 __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss",
@@ -194,6 +198,12 @@ def _class_rows(xp, x, target, ignore_index):
     return a, valid, xp.where(valid, t, 0)
 
 
+def _fused_class_rows(xp, shape):
+    """True when cross entropy of logits of ``shape`` ((C,) or (N, C), non-empty) runs the cuda
+    kernels; K-dim logits keep the composed path."""
+    return _kernels.fused(xp) and len(shape) <= 2 and 0 not in shape
+
+
 def _shift(a, cpu):
     """What to subtract before exp: the row max, or on the CPU, where the values' range keeps
     every exp a normal float, the global max (a scalar subtract instead of NumPy's slow
@@ -254,12 +264,22 @@ class CrossEntropy(Function):
 
     raw = True
     node_name = "NllLossBackward0"  # PyTorch's grad_fn of cross_entropy
+    fused = None  # (ignore_index, label_smoothing) where the forward ran the cuda kernel
     label = "cross_entropy(x, target)"
     backward_rule = "grad_x = (softmax(x) - onehot(target)) * weight[target] * grad / total_weight"
 
     @staticmethod
-    def forward(ctx, x, target, weight, ignore_index, reduction):
+    def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing=0.0):
         xp = ctx.xp
+        ctx.reduction = reduction
+        if _fused_class_rows(xp, x.shape):
+            out, lse, inv = _softmax_kernels.cross_entropy(x, target, weight, ignore_index,
+                                                           reduction, label_smoothing)
+            ctx.fused = (ignore_index, label_smoothing)
+            if label_smoothing:
+                ctx.node_name = "AddBackward0"  # PyTorch's: nll * (1 - e) + smooth * e / C
+            ctx.save_for_backward(x, lse, inv, target, weight)
+            return out.reshape(target.shape) if reduction == "none" else out
         a, valid, safe = _class_rows(xp, x, target, ignore_index)
         z = a - _shift(a, ctx.device.type == "cpu")
         picked = z[xp.arange(z.shape[0]), safe]
@@ -268,12 +288,17 @@ class CrossEntropy(Function):
         nll = xp.log(s)
         nll -= picked
         out, coef = _weigh_and_reduce(xp, nll, valid, safe, weight, reduction, target.shape)
-        ctx.reduction = reduction
         ctx.save_for_backward(x, z, s, coef, safe)
         return xp.asarray(out, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.fused is not None:
+            ignore_index, label_smoothing = ctx.fused
+            grad_x = CrossEntropyGrad.apply(grad, *ctx.saved_tensors, ignore_index=ignore_index,
+                                            reduction=ctx.reduction,
+                                            label_smoothing=label_smoothing)
+            return grad_x, None, None
         x, z, s, coef, safe = ctx.saved_tensors
         return ClassIndexGrad.apply(grad, x, z, s, coef, safe,
                                     reduction=ctx.reduction), None, None
@@ -319,6 +344,62 @@ class ClassIndexGrad(Function):
             if ctx.softmax:
                 r = r + (gg * p).sum(1, keepdim=True)
             r = r * coef
+            grad_grad = r.reshape(grad.shape) if ctx.reduction == "none" else r.sum()
+        return grad_grad, grad_x, None, None, None, None
+
+
+class CrossEntropyGrad(Function):
+    """The gradient of the fused (cuda) CrossEntropy w.r.t. its logits x (rows, C), from x and
+    the rows' logsumexp ``lse``: grad * inv * (a softmax(x) - (1 - e) w_t onehot(t) - e / C w)
+    per row with target t, a = (1 - e) w_t + e sum(w) / C, and 0 on ignored rows (``inv``: 1 /
+    the mean's total weight, or 1). One kernel on cuda, xp elsewhere (fused kernels disabled
+    after the forward); its own backward is in torchlite ops, so double backward works."""
+
+    raw = True
+    label = "(a softmax(x) - onehot_smoothed(target)) * c"
+    backward_rule = ("c = grad * inv; grad_x = softmax_backward(gg * c * a); "
+                     "grad_grad = sum(gg * (a softmax(x) - onehot_smoothed(target)), 1) * inv")
+
+    @staticmethod
+    def forward(ctx, grad, x, lse, inv, target, weight, ignore_index, reduction,
+                label_smoothing):
+        xp = ctx.xp
+        ctx.reduction, ctx.ignore_index, ctx.label_smoothing = (reduction, ignore_index,
+                                                                label_smoothing)
+        ctx.save_for_backward(grad, x, inv, target, weight)
+        if _kernels.fused(xp):
+            return _softmax_kernels.cross_entropy_backward(grad, x, lse, inv, target, weight,
+                                                           ignore_index, label_smoothing)
+        e, c = label_smoothing, x.shape[1]
+        valid = target != ignore_index
+        safe = xp.where(valid, target, 0)
+        w = xp.ones(c, lse.dtype) if weight is None else weight.astype(lse.dtype)
+        w_t = w[safe]
+        out = xp.exp(x.astype(lse.dtype) - lse[:, None])
+        out *= ((1 - e) * w_t + e / c * w.sum())[:, None]
+        out -= e / c * w
+        out[xp.arange(x.shape[0]), safe] -= (1 - e) * w_t
+        out *= (grad.reshape(-1, 1) if grad.ndim else grad) * inv
+        return xp.where(valid[:, None], out, 0).astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx, gg):
+        grad, x, inv, target, weight = ctx.saved_tensors
+        e, c = ctx.label_smoothing, x.shape[1]
+        valid = target != ctx.ignore_index
+        safe = target.masked_fill(valid.logical_not(), 0)
+        w = x.new_ones(c) if weight is None else weight.to(x.dtype)
+        w_t = w[safe]
+        a = (1 - e) * w_t + (e / c) * w.sum()
+        k = valid.to(x.dtype) * inv.to(x.dtype)  # each row's factor of grad
+        p = softmax(x, 1)
+        grad_grad = grad_x = None
+        if ctx.needs_input_grad[1]:
+            u = gg * (k * a * grad.reshape(-1)).reshape(-1, 1)
+            grad_x = p * (u - (u * p).sum(1, keepdim=True))
+        if ctx.needs_input_grad[0]:
+            r = a * (gg * p).sum(1) - (1 - e) * w_t * gg.gather(1, safe.reshape(-1, 1)).reshape(-1)
+            r = (r - (e / c) * (gg @ w)) * k
             grad_grad = r.reshape(grad.shape) if ctx.reduction == "none" else r.sum()
         return grad_grad, grad_x, None, None, None, None
 
@@ -371,16 +452,16 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return _class_index_loss(NllLoss, input, target, weight, ignore_index, reduction)
 
 
-def _class_index_loss(fn, input, target, weight, ignore_index, reduction):
+def _class_index_loss(fn, input, target, weight, ignore_index, reduction, **params):
     """Apply the NllLoss / CrossEntropy primitive after PyTorch's checks (1-D input: one
-    sample)."""
+    sample; ``params``: CrossEntropy's label_smoothing)."""
     _not_differentiable("nll_loss_forward", "weight", weight)
     x, t = _check_nll_args(input, target, weight)
     if fn is CrossEntropy and not x.dtype.is_floating_point:
         which = "_lastdim" if x.dim() == 2 else ""
         raise NotImplementedError(f'"log_softmax{which}_kernel_impl" not implemented for '
                                   f"'{x.dtype._short}'")
-    out = fn.apply(x, t, weight, ignore_index=ignore_index, reduction=reduction)
+    out = fn.apply(x, t, weight, ignore_index=ignore_index, reduction=reduction, **params)
     return out.reshape(()) if input.dim() == 1 and reduction == "none" else out
 
 
@@ -439,13 +520,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         return loss.squeeze(0) if one and reduction == "none" else loss
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    if label_smoothing > 0.0:
+    if label_smoothing > 0.0 and not _fused_class_rows(input.device.xp, input.shape):
         logp = log_softmax(input, 0 if one else 1)
         if one:
             logp, target = logp.unsqueeze(0), target.reshape(1)
         loss = _smoothed_indices(logp, target, weight, ignore_index, reduction, label_smoothing)
         return loss.reshape(()) if one and reduction == "none" else loss
-    return _class_index_loss(CrossEntropy, input, target, weight, ignore_index, reduction)
+    return _class_index_loss(CrossEntropy, input, target, weight, ignore_index, reduction,
+                             label_smoothing=label_smoothing)
 
 
 # ---- binary classification --------------------------------------------------------------------

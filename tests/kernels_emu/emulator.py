@@ -50,7 +50,8 @@ def compiler():
 
 def compiler_reason():
     """Why kernels cannot be emulated here (None where they can)."""
-    return None if compiler() else "g++ not found: the CUDA kernel emulator compiles with g++"
+    return None if compiler() else (f"{os.environ.get('CXX', 'g++')} not found: the CUDA kernel "
+                                    "emulator compiles with g++ ($CXX)")
 
 
 @functools.cache
@@ -160,6 +161,7 @@ class Kernel:
                                   shared_mem, argv.pointers, seed)
             if failed:
                 raise KernelError(f"{self.expression}: {argv.explain_fault()}")
+            argv.check_underruns()
             argv.copy_back()
 
 
@@ -243,6 +245,13 @@ class _Arguments:
         self.regions.append([arg, address, [i]])
         return address
 
+    def check_underruns(self):
+        for array, address, indices in self.regions:
+            if not self.cdll.emu_underrun_intact(ctypes.c_void_p(address),
+                                                 ctypes.c_size_t(array.nbytes)):
+                raise KernelError(f"{self.kernel.expression} wrote before the start of "
+                                  f"{self.kernel._describe(indices[0])}")
+
     def copy_back(self):
         for array, address, _ in self.regions:
             if array.flags.writeable:
@@ -290,6 +299,8 @@ def library(path, expressions):
 
 
 def launch_registered(name, expression, grid, block, args, shared_mem):
-    """``_compile.LAUNCHER`` on the CPU: run ``expression`` of the registered ``NAME.cu``."""
+    """``_compile.LAUNCHER`` on the CPU: run ``expression`` of the registered ``NAME.cu``, its
+    threads in the order of seed $TORCHLITE_EMU_SEED (0 by default; try others for races)."""
     kernels = library(_compile.KERNEL_DIR / f"{name}.cu", tuple(_compile.SOURCES[name]))
-    kernels[expression](grid, block, args, shared_mem)
+    kernels[expression](grid, block, args, shared_mem,
+                        seed=int(os.environ.get("TORCHLITE_EMU_SEED", "0")))

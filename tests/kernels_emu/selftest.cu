@@ -95,6 +95,12 @@ __global__ void write_past_end(float* __restrict__ y, int n) {
     if (i <= n) y[i] = 1.0f;
 }
 
+// ... or y[i - 1] for i from 0 (one before the start) ...
+__global__ void write_before_start(float* __restrict__ y, int n) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i - 1] = 1.0f;
+}
+
 // ... threads past n return before the block's barrier ...
 __global__ void barrier_after_return(float* __restrict__ y, int n) {
     __shared__ float s[256];

@@ -18,8 +18,8 @@ EXPRESSIONS = (
     "row_sums<float>", "row_sums<double>", "row_sums<__half>", "row_sums<__nv_bfloat16>",
     "warp_reductions<float>", "warp_reductions<double>", "warp_ops", "reverse_segments<float>",
     "reverse_segments_racy<float>", "histogram", "round_trip<__half>",
-    "round_trip<__nv_bfloat16>", "global_index", "write_past_end", "barrier_after_return",
-    "divergent_shuffle", "affine", "assert_positive")
+    "round_trip<__nv_bfloat16>", "global_index", "write_past_end", "write_before_start",
+    "barrier_after_return", "divergent_shuffle", "affine", "assert_positive")
 CTYPES = {np.float32: "float", np.float64: "double", np.float16: "__half",
           ml_dtypes.bfloat16: "__nv_bfloat16"}
 # relative tolerance of a sum of n terms in each dtype (its rounding to the dtype dominates)
@@ -172,6 +172,12 @@ def test_write_past_the_end_names_the_argument(kernels):
     message = r"element 37 of argument 0 'y' \(float32\*\) of write_past_end, 37 elements \(past"
     with pytest.raises(emulator.KernelError, match=message):
         kernels["write_past_end"](2, 32, (y, np.int32(37)))
+
+
+def test_write_before_the_start_names_the_argument(kernels):
+    with pytest.raises(emulator.KernelError, match=r"write_before_start wrote before the start "
+                                                   r"of argument 0 'y'"):
+        kernels["write_before_start"](2, 32, (np.zeros(37, np.float32), np.int32(37)))
 
 
 def test_barrier_in_divergent_code(kernels):

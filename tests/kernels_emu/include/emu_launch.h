@@ -25,7 +25,8 @@ inline size_t page_bytes() { return size_t(sysconf(_SC_PAGESIZE)); }
 inline size_t round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
 
 // `nbytes` of read-write memory that ends where an inaccessible region starts (another precedes
-// it), so that reading or writing past the end faults at the first byte.
+// it), so that reading or writing past the end faults at the first byte. The bytes between the
+// page start and the memory hold 0xFF (a NaN, or -1), which underrun_intact checks.
 inline void* guarded_alloc(size_t nbytes) {
     const size_t data = round_up(nbytes, page_bytes());
     char* base = static_cast<char*>(mmap(nullptr, data + 2 * kGuardBytes, PROT_NONE,
@@ -35,7 +36,18 @@ inline void* guarded_alloc(size_t nbytes) {
         munmap(base, data + 2 * kGuardBytes);
         return nullptr;
     }
+    std::memset(base + kGuardBytes, 0xff, data - nbytes);
     return base + kGuardBytes + (data - nbytes);
+}
+
+// Whether the bytes before guarded memory `p` (of `nbytes`) still hold guarded_alloc's 0xFF: a
+// write before an array's start within its first page does not fault, but shows here.
+inline bool underrun_intact(const void* p, size_t nbytes) {
+    const auto* end = static_cast<const unsigned char*>(p);
+    const size_t slack = round_up(nbytes, page_bytes()) - nbytes;
+    for (const unsigned char* b = end - slack; b < end; ++b)
+        if (*b != 0xff) return false;
+    return true;
 }
 
 inline void guarded_free(void* p, size_t nbytes) {
@@ -351,3 +363,6 @@ EMU_EXPORT const char* emu_error() { return emu::scheduler.error.c_str(); }
 EMU_EXPORT void* emu_fault_address() { return emu::scheduler.fault_address; }
 EMU_EXPORT void* emu_guarded_alloc(size_t nbytes) { return emu::guarded_alloc(nbytes); }
 EMU_EXPORT void emu_guarded_free(void* p, size_t nbytes) { emu::guarded_free(p, nbytes); }
+EMU_EXPORT int emu_underrun_intact(const void* p, size_t nbytes) {
+    return emu::underrun_intact(p, nbytes);
+}

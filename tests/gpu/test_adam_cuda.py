@@ -11,7 +11,8 @@ import pytest
 
 import torchlite
 from torchlite import _kernels
-from torchlite._kernels import _compile, adam as adam_kernel
+from torchlite._kernels import _compile
+from torchlite._kernels import adam as adam_kernel
 
 from ._gpu import gpu_reason
 
@@ -34,8 +35,8 @@ def test_struct_layout_matches_adam_cu():
     source = _compile.source("adam")
     assert int(re.search(r"ADAM_MAX_TENSORS = (\d+);", source)[1]) == adam_kernel.MAX_TENSORS
     assert int(re.search(r"ADAM_CHUNK = (\d+);", source)[1]) == adam_kernel.CHUNK
-    fields = re.search(r"struct AdamTensors \{(.*?)\};", source, re.S)[1]
-    names = re.findall(r"^\s+\w[\w ]*?\s(\w+)\[", fields, re.M)
+    fields = re.search(r"struct AdamTensors \{(.*?)\};", source, re.DOTALL)[1]
+    names = re.findall(r"^\s+\w[\w ]*?\s(\w+)\[", fields, re.MULTILINE)
     assert tuple(names) == adam_kernel.TENSORS_DTYPE.names
     m = adam_kernel.MAX_TENSORS
     assert adam_kernel.TENSORS_DTYPE.itemsize == 9 * 8 * m + 4 * (m + 2)  # adam.cu's assert
@@ -130,7 +131,7 @@ OPTIONS = [
 @pytest.mark.parametrize("opts", OPTIONS, ids=str)
 def test_fused_equals_composed_and_cpu_float32(opts):
     fused_opt, fused, _ = _run("cuda", ["float32"], opts, steps=4)
-    composed_opt, composed, _ = _run("cuda", ["float32"], opts, steps=4, fused_kernels=False)
+    _, composed, _ = _run("cuda", ["float32"], opts, steps=4, fused_kernels=False)
     cpu_opt, cpu, _ = _run("cpu", ["float32"], opts, steps=4)
     for a, b, c in zip(fused, composed, cpu):
         np.testing.assert_allclose(_host(a), _host(b), rtol=2e-5, atol=1e-6)
@@ -171,7 +172,7 @@ def test_one_launch_per_dtype_per_48_tensors(monkeypatch):
     real = _compile.launch
     monkeypatch.setattr(_compile, "launch",
                         lambda name, *a, **k: (launches.append(a[1].name), real(name, *a, **k)))
-    opt, params, _ = _run("cuda", ["float32", "bfloat16"], OPTIONS[2], steps=1)
+    _, params, _ = _run("cuda", ["float32", "bfloat16"], OPTIONS[2], steps=1)
     count32 = sum(p.dtype == torchlite.float32 for p in params)
     expected = {"float32": -(-count32 // 48), "bfloat16": -(-(len(params) - count32) // 48)}
     assert {d: launches.count(d) for d in expected} == expected
@@ -202,7 +203,7 @@ def test_noncontiguous_and_empty_fall_back_per_tensor():
 @pytest.mark.parametrize("fused_flag", [None, True])
 def test_state_dict_round_trip_continues_identically(fused_flag):
     opts = OPTIONS[3]
-    full_opt, full, grads = _run("cuda", ["float32"], opts, steps=4, fused_flag=fused_flag)
+    _, full, grads = _run("cuda", ["float32"], opts, steps=4, fused_flag=fused_flag)
     half_opt, half, _ = _run("cuda", ["float32"], opts, steps=2, fused_flag=fused_flag)
     saved = half_opt.state_dict()
     step = saved["state"][0]["step"]

@@ -299,8 +299,14 @@ def library(path, expressions):
 
 
 def launch_registered(name, expression, grid, block, args, shared_mem):
-    """``_compile.LAUNCHER`` on the CPU: run ``expression`` of the registered ``NAME.cu``, its
+    """``_compile.LAUNCHER`` on the CPU: run ``expression`` of the registered ``NAME.cu`` as
+    CuPy's RawKernel call does (grid, block and args tuples; a dimension below 1 launches 1), its
     threads in the order of seed $TORCHLITE_EMU_SEED (0 by default; try others for races)."""
+    for what, value in (("grid", grid), ("block", block), ("args", args)):
+        if not isinstance(value, tuple):
+            raise TypeError(f"{expression}: {what} must be a tuple (CuPy's RawKernel), got "
+                            f"{type(value).__name__}")
+    grid, block = (tuple(max(1, d) for d in dims) for dims in (grid, block))
     kernels = library(_compile.KERNEL_DIR / f"{name}.cu", tuple(_compile.SOURCES[name]))
     kernels[expression](grid, block, args, shared_mem,
                         seed=int(os.environ.get("TORCHLITE_EMU_SEED", "0")))

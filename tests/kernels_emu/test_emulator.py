@@ -258,6 +258,20 @@ def test_compile_launch_runs_on_the_emulator(emulated, monkeypatch):
     np.testing.assert_array_equal(y, x.sum(axis=1))
 
 
+def test_registered_launches_take_what_cupy_takes(emulated, monkeypatch):
+    """Tuples only; a grid dimension of 0 launches one block, as CuPy's RawKernel call does."""
+    monkeypatch.setattr(_compile, "KERNEL_DIR", SELFTEST.parent)
+    monkeypatch.setitem(_compile.SOURCES, "selftest", EXPRESSIONS)
+    out = np.full((1, 1, 20), -1, np.int32)
+    args = (out, np.int32(20), np.int32(1), np.int32(1))
+    _compile.LAUNCHER("selftest", "global_index", (0,), (16,), args, 0)
+    np.testing.assert_array_equal(out.ravel(), list(range(16)) + [-1] * 4)
+    for grid, block, arguments, name in (([1], (16,), args, "grid"), ((1,), 16, args, "block"),
+                                         ((1,), (16,), list(args), "args")):
+        with pytest.raises(TypeError, match=f"{name} must be a tuple"):
+            _compile.LAUNCHER("selftest", "global_index", grid, block, arguments, 0)
+
+
 @pytest.mark.skipif(nvrtc_reason() is not None, reason=str(nvrtc_reason()))
 def test_selftest_kernels_are_valid_cuda(monkeypatch):
     monkeypatch.setattr(_compile, "source", lambda name: SELFTEST.read_text())

@@ -1,152 +1,142 @@
-"""layer_norm.cu on the CPU emulator: the launchers' outputs against a float64 NumPy reference of
-layer norm and its gradients (and the composed NumPy path), for every dtype, warp- and
-block-per-row lengths, partial last blocks, row striding beyond the grid, and several chunks of
-the column sums."""
-import ml_dtypes
+"""layer_norm's fused path on the CPU emulator (``fused_ops``: NormAffine and NormAffineBackward
+take their kernel branches on NumPy) in the cases test_layer_norm_emu.py leaves out: 16-bit
+inputs (with float32 parameters too), weight or bias alone, double backward through the composed
+backward, group and instance norm over trailing dims, rows strided beyond the grid, and the
+saved tensors; against the composed path (kernels disabled) and PyTorch."""
+import contextlib
+
 import numpy as np
 import pytest
 
+import torchlite
+from torchlite import _kernels
 from torchlite._kernels import layer_norm as kernels
-from torchlite.nn.functional import normalization
 
-DTYPES = {"float32": np.float32, "float64": np.float64, "float16": np.float16,
-          "bfloat16": ml_dtypes.bfloat16}
-# dtype -> (rtol, atol) of outputs rounded to that dtype
-ROUNDED = {"float32": (1e-5, 1e-5), "float64": (1e-12, 1e-12), "float16": (2e-3, 2e-3),
-           "bfloat16": (1e-2, 1e-2)}
-ROW_LENGTHS = (1, 7, 33, 384, 1024, 1025, 4097)
-EPS = 1e-5
+# dtype -> (rtol, atol) of values rounded to that dtype (float32 math for the 16-bit types)
+TOL = {"float32": (1e-5, 1e-5), "float64": (1e-12, 1e-12), "float16": (4e-3, 4e-3),
+       "bfloat16": (3e-2, 3e-2)}
 
 
-def _inputs(rows, n, dtype, seed=0):
+def _run(lib, x, shape, params, g, dtype, param_dtype=None):
+    """(y, grad_x, grad_w, grad_b) of ``lib``'s layer_norm as float64 arrays (None: no such
+    parameter)."""
+    def tensor(a, dt):
+        return lib.tensor(a).to(getattr(lib, dt)).requires_grad_(True)
+    xt = tensor(x, dtype)
+    wt, bt = (None if p is None else tensor(p, param_dtype or dtype) for p in params)
+    y = lib.nn.functional.layer_norm(xt, shape, wt, bt)
+    leaves = [t for t in (xt, wt, bt) if t is not None]
+    grads = iter(lib.autograd.grad(y, leaves, lib.tensor(g).to(y.dtype)))
+    return [y.detach().double().numpy()] + [
+        None if t is None else next(grads).double().numpy() for t in (xt, wt, bt)]
+
+
+def _compare(got, want, tol, what):
+    for name, a, b in zip(("y", "grad_x", "grad_w", "grad_b"), got, want):
+        assert (a is None) == (b is None), f"{what}: {name}"
+        if a is not None:
+            assert a.shape == b.shape, f"{what}: {name}"
+            np.testing.assert_allclose(a, b, rtol=tol[0], atol=tol[1], err_msg=f"{what}: {name}")
+
+
+def _check(torch_oracle, x, shape, params, g, dtype, param_dtype=None):
+    """The fused op against the composed one and PyTorch's."""
+    fused = _run(torchlite, x, shape, params, g, dtype, param_dtype)
+    with _kernels.disabled():
+        composed = _run(torchlite, x, shape, params, g, dtype, param_dtype)
+    _compare(fused, composed, TOL[dtype], "vs composed")
+    _compare(fused, _run(torch_oracle, x, shape, params, g, dtype, param_dtype),
+             TOL[dtype], "vs torch")
+
+
+def _case(rows, n, seed=0):
     rng = np.random.default_rng(seed)
-    x = (rng.standard_normal((rows, n)) * 3 + 1).astype(DTYPES[dtype])
-    w, b = rng.standard_normal(n), rng.standard_normal(n)
-    return x, w, b, rng.standard_normal((rows, n)).astype(DTYPES[dtype])
+    return (rng.standard_normal((rows, n)) * 2 + 0.5, rng.standard_normal(n),
+            rng.standard_normal(n), rng.standard_normal((rows, n)))
 
 
-def _reference_forward(x, w, b):
-    x = x.astype(np.float64)
-    mean = x.mean(1, keepdims=True)
-    rstd = 1 / np.sqrt(((x - mean) ** 2).mean(1, keepdims=True) + EPS)
-    xhat = (x - mean) * rstd
-    y = xhat * (1 if w is None else w) + (0 if b is None else b)
-    return y, xhat, mean[:, 0], rstd[:, 0]
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("param_dtype", [None, "float32"])
+@pytest.mark.parametrize("n", (7, 1025))
+def test_16_bit_inputs(fused_ops, torch_oracle, dtype, param_dtype, n):
+    x, w, b, g = _case(5, n)
+    _check(torch_oracle, x, (n,), (w, b), g, dtype, param_dtype)
+    assert any(k.startswith("layer_norm_backward_params<") for k in fused_ops.launches)
 
 
-def _reference_backward(g, xhat, rstd, w):
-    g, xhat, rstd = (a.astype(np.float64) for a in (g, xhat, rstd))
-    gh = g * (1 if w is None else w)
-    gx = rstd[:, None] * (gh - gh.mean(1, keepdims=True)
-                          - xhat * (gh * xhat).mean(1, keepdims=True))
-    return gx, (g * xhat).sum(0), g.sum(0)
-
-
-def _close(got, want, tol, what):
-    np.testing.assert_allclose(np.asarray(got, np.float64), want, rtol=tol[0], atol=tol[1],
-                               err_msg=what)
-
-
-@pytest.mark.parametrize("dtype", list(DTYPES))
-@pytest.mark.parametrize("n", ROW_LENGTHS)
-def test_forward_matches_reference(emulated, n, dtype):
-    x, w, b, _ = _inputs(5, n, dtype)
-    acc = kernels.acc_dtype(x.dtype)
-    y, xhat, mean, rstd = kernels.forward(x, w.astype(acc), b.astype(acc), n, EPS)
-    assert y.dtype == xhat.dtype == mean.dtype == rstd.dtype == x.dtype
-    assert y.shape == xhat.shape == x.shape and mean.shape == rstd.shape == (5,)
-    for got, want, name in zip((y, xhat, mean, rstd), _reference_forward(x, w, b),
-                               ("y", "xhat", "mean", "rstd")):
-        _close(got, want, ROUNDED[dtype], name)
-
-
-@pytest.mark.parametrize("params", ["none", "weight", "bias"])
-def test_forward_without_some_parameters(emulated, params):
-    x, w, b, _ = _inputs(6, 33, "float32")
-    w = w.astype(np.float32) if params == "weight" else None
-    b = b.astype(np.float32) if params == "bias" else None
-    y, xhat, _, _ = kernels.forward(x, w, b, 33, EPS)
-    assert (y is xhat) == (params == "none")
-    ref_y, ref_xhat, _, _ = _reference_forward(x, w, b)
-    _close(y, ref_y, ROUNDED["float32"], "y")
-    _close(xhat, ref_xhat, ROUNDED["float32"], "xhat")
+@pytest.mark.parametrize("which", ["weight", "bias"])
+@pytest.mark.parametrize("n", (33, 1025))
+def test_weight_or_bias_alone(fused_ops, torch_oracle, which, n):
+    x, w, b, g = _case(6, n)
+    params = (w, None) if which == "weight" else (None, b)
+    _check(torch_oracle, x, (n,), params, g, "float32")
+    assert "layer_norm_forward<float>" in fused_ops.launches
 
 
 @pytest.mark.parametrize("n", (33, 1025))
-def test_rows_beyond_the_grid_are_strided(emulated, monkeypatch, n):
+def test_rows_strided_beyond_the_grid(fused_ops, torch_oracle, monkeypatch, n):
     monkeypatch.setattr(kernels, "MAX_GRID", 2)
-    x, w, b, g = _inputs(11, n, "float64")
-    y, xhat, mean, rstd = kernels.forward(x, w, b, n, EPS)
-    for got, want in zip((y, xhat, mean, rstd), _reference_forward(x, w, b)):
-        _close(got, want, ROUNDED["float64"], "forward")
-    gx, = kernels.backward(g, xhat, rstd, w, n, (True, False, False))
-    _close(gx, _reference_backward(g, xhat, rstd, w)[0], ROUNDED["float64"], "grad_x")
+    x, w, b, g = _case(11, n)
+    _check(torch_oracle, x, (n,), (w, b), g, "float64")
 
 
-@pytest.mark.parametrize("dtype", list(DTYPES))
-@pytest.mark.parametrize("n", ROW_LENGTHS)
-def test_backward_matches_reference(emulated, n, dtype):
-    x, w, b, g = _inputs(5, n, dtype)
-    acc = kernels.acc_dtype(x.dtype)
-    _, xhat, _, rstd = kernels.forward(x, w.astype(acc), b.astype(acc), n, EPS)
-    outs = kernels.backward(g, xhat, rstd, w.astype(acc), n, (True, True, True))
-    assert [o.dtype for o in outs] == [acc] * 3
-    assert [o.shape for o in outs] == [x.shape, (n,), (n,)]
-    tol = ROUNDED["float64" if acc == np.float64 else "float32"]
-    for got, want, name in zip(outs, _reference_backward(g, xhat, rstd, w),
-                               ("grad_x", "grad_w", "grad_b")):
-        _close(got, want, (tol[0] * 10, tol[1] * 10), name)
+@pytest.mark.parametrize("first_for", ["x", "x,w", "w"])
+def test_double_backward_through_the_composed_backward(fused_ops, torch_oracle, first_for):
+    x, w, b, g = _case(4, 33)
+    v = np.random.default_rng(9).standard_normal(x.shape)
+
+    def second_order(lib):
+        xt, wt, bt = (lib.tensor(a, requires_grad=True) for a in (x, w, b))
+        y = lib.nn.functional.layer_norm(xt, (33,), wt, bt)
+        wrt = {"x": [xt], "x,w": [xt, wt], "w": [wt]}[first_for]
+        firsts = lib.autograd.grad(y, wrt, lib.tensor(g), create_graph=True)
+        second = sum((f * lib.tensor(v if f.ndim == 2 else v[0])).sum() for f in firsts)
+        grads = lib.autograd.grad(second, [xt, wt, bt], allow_unused=True)
+        return [None if t is None else t.detach().numpy() for t in grads]
+    got = second_order(torchlite)
+    assert "layer_norm_backward_input<double>" in fused_ops.launches
+    for a, e in zip(got, second_order(torch_oracle)):
+        assert (a is None) == (e is None)
+        if a is not None:
+            np.testing.assert_allclose(a, e, rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize("need", [(True, False, False), (False, True, False),
-                                  (False, False, True), (True, False, True)])
-@pytest.mark.parametrize("rows, n", [(300, 7), (1000, 1), (70, 40)])
-def test_backward_chunks_and_needs(emulated, rows, n, need):
-    x, w, _, g = _inputs(rows, n, "float64", seed=rows)
-    _, xhat, _, rstd = kernels.forward(x, w, None, n, EPS)
-    outs = kernels.backward(g, xhat, rstd, None, n, need)
-    want = [r for r, needed in zip(_reference_backward(g, xhat, rstd, None), need) if needed]
-    assert len(outs) == len(want)
-    for got, ref in zip(outs, want):
-        _close(got, ref, (1e-11, 1e-11), str(need))
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_group_and_instance_norm(fused_ops, torch_oracle, dtype):
+    rng = np.random.default_rng(5)
+    x, v = rng.standard_normal((2, 6, 5, 7)), rng.standard_normal((2, 6, 5, 7))
+    w, b = rng.standard_normal(6), rng.standard_normal(6)
+
+    def run(lib):
+        xt, wt, bt = (lib.tensor(a).to(getattr(lib, dtype)).requires_grad_(True)
+                      for a in (x, w, b))
+        y = (lib.nn.functional.group_norm(xt, 3, wt, bt)
+             + lib.nn.functional.instance_norm(xt, weight=wt, bias=bt))
+        grads = lib.autograd.grad((y * lib.tensor(v).to(y.dtype)).sum(), [xt, wt, bt])
+        return [t.detach().double().numpy() for t in (y, *grads)]
+    got = run(torchlite)
+    assert f"layer_norm_forward<{'float' if dtype == 'float32' else '__half'}>" in \
+        fused_ops.launches
+    rtol, atol = TOL[dtype]
+    for a, e in zip(got, run(torch_oracle)):
+        np.testing.assert_allclose(a, e, rtol=rtol, atol=atol * 8)
 
 
-def test_glue_matches_the_composed_path(emulated):
-    """normalization's fused forward / backward helpers (what NormAffine and NormAffineBackward
-    run on cuda) for a 3-D input over two dims: the forward against the composed NumPy path
-    (outputs, shapes, dtypes), the backward against the reference in the parameters' shapes."""
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal((2, 3, 4, 5)).astype(np.float32)
-    w, b = (rng.standard_normal((1, 4, 5)).astype(np.float32) for _ in range(2))
-    axes = (2, 3)
-    fused = normalization._fused_forward(x, w, b, axes, EPS, 20)
-    composed = normalization._composed_forward(np, x, w, b, axes, EPS)
-    for got, want in zip(fused, composed):
-        assert got.shape == want.shape and got.dtype == want.dtype
-        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
-    g = rng.standard_normal(x.shape).astype(np.float32)
-    xhat, rstd = composed[1], composed[3]
-    outs = normalization._fused_backward(g, xhat, rstd, w, 20, (True, True, True),
-                                         (w.shape, b.shape))
-    assert [o.shape for o in outs] == [x.shape, w.shape, b.shape]
-    want = _reference_backward(g.reshape(6, 20), xhat.reshape(6, 20), rstd.reshape(6),
-                               w.reshape(20))
-    for got, ref in zip(outs, want):
-        _close(got.reshape(ref.shape), ref, (1e-4, 1e-4), "backward")
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_saved_tensors_and_node_as_composed(fused_ops, dtype):
+    """The node's name and saved xhat / weight / mean / rstd (shapes, dtypes, values) are the
+    composed path's."""
+    x, w, b, _ = _case(3, 33)
+    nodes = []
+    for fused in (True, False):
+        xt, wt, bt = (torchlite.tensor(a).to(getattr(torchlite, dtype)).requires_grad_(True)
+                      for a in (x, w, b))
+        with contextlib.nullcontext() if fused else _kernels.disabled():
+            y = torchlite.nn.functional.layer_norm(xt, (33,), wt, bt)
+        nodes.append((y.grad_fn.name(), [t.detach() for t in y.grad_fn.saved_tensors]))
+    assert nodes[0][0] == nodes[1][0] == "NativeLayerNormBackward0"
+    for a, e in zip(nodes[0][1], nodes[1][1]):
+        assert a.shape == e.shape and a.dtype == e.dtype
+        np.testing.assert_allclose(a.double().numpy(), e.double().numpy(), rtol=TOL[dtype][0],
+                                   atol=TOL[dtype][1])
 
-
-@pytest.mark.parametrize("shape", [(), (3, 4)])
-def test_empty_normalized_shape_keeps_shapes(emulated, shape):
-    """normalized_shape () (rows of one element), on a 0-d input too: shapes as composed."""
-    x = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
-    w = np.float32(1.5).reshape(())
-    fused = normalization._fused_forward(x, w, None, (), EPS, 1)
-    composed = normalization._composed_forward(np, x, w, None, (), EPS)
-    for got, want in zip(fused, composed):
-        assert got.shape == want.shape and got.dtype == want.dtype
-        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
-    g = np.ones(shape, np.float32)
-    outs = normalization._fused_backward(g, composed[1], composed[3], w, 1, (True, True, False),
-                                         (w.shape, None))
-    assert [o.shape for o in outs] == [shape, ()]
-    np.testing.assert_allclose(outs[0], np.zeros(shape), atol=1e-6)

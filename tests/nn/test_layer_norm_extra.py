@@ -1,5 +1,6 @@
-"""Double backward of layer_norm when the first gradient is taken for some parameters only (the
-bias's gradient then depends on no input needing grad): values against PyTorch."""
+"""layer_norm against PyTorch: double backward when the first gradient is taken for some
+parameters only (the bias's gradient then depends on no input needing grad), and the error for
+an empty normalized_shape."""
 import numpy as np
 import pytest
 
@@ -26,3 +27,13 @@ def test_double_backward_with_unused_bias_matches_torch(torch_oracle, create_fir
         assert (a is None) == (e is None)
         if a is not None:
             np.testing.assert_allclose(a, e, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("shape", [(), (3,)])
+def test_empty_normalized_shape_is_an_error(torch_oracle, shape):
+    import torchlite
+    for lib in (torch_oracle, torchlite):
+        with pytest.raises(RuntimeError, match=r"Expected normalized_shape to be at least "
+                           r"1-dimensional, i\.e\., containing at least one element, but got "
+                           r"normalized_shape = \[\]"):
+            lib.nn.functional.layer_norm(lib.ones(shape), ())

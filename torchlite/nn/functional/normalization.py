@@ -365,6 +365,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     """Normalise over the trailing ``normalized_shape`` dims (one fused primitive)."""
     check_tensor("layer_norm", input)
     shape = _normalized_shape(normalized_shape)
+    if not shape:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., "
+                           "containing at least one element, but got normalized_shape = []")
     axes = _check_normalized_shape(input, shape, "*, ")
     if not input.dtype.is_floating_point:
         raise NotImplementedError('"LayerNormKernelImpl" not implemented for '

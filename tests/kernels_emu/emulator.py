@@ -237,7 +237,6 @@ class _Arguments:
                 return region[1]
             if start < other.ctypes.data + other.nbytes and other.ctypes.data < end:
                 raise ValueError(f"{self.kernel._describe(i)} overlaps argument {region[2][0]}")
-        self.cdll.emu_guarded_alloc.restype = ctypes.c_void_p
         address = self.cdll.emu_guarded_alloc(ctypes.c_size_t(arg.nbytes))
         if not address:
             raise MemoryError(f"no guarded memory for {self.kernel._describe(i)}")
@@ -259,8 +258,6 @@ class _Arguments:
 
     def explain_fault(self):
         """The runtime's message, plus the argument and element a memory fault hit."""
-        self.cdll.emu_error.restype = ctypes.c_char_p
-        self.cdll.emu_fault_address.restype = ctypes.c_void_p
         message = self.cdll.emu_error().decode()
         fault = self.cdll.emu_fault_address()
         for array, address, indices in self.regions if fault else ():
@@ -279,6 +276,9 @@ class Library:
     def __init__(self, path, expressions):
         path = pathlib.Path(path).resolve()
         self.cdll = ctypes.CDLL(str(_build(path, expressions)))
+        self.cdll.emu_guarded_alloc.restype = ctypes.c_void_p
+        self.cdll.emu_error.restype = ctypes.c_char_p
+        self.cdll.emu_fault_address.restype = ctypes.c_void_p
         source = path.read_text()
         self.kernels = {e: Kernel(self, i, e, _parameter_names(source, e.partition("<")[0]))
                         for i, e in enumerate(expressions)}

@@ -1,5 +1,5 @@
 """The fused scaled_dot_product_attention node is flash-style: what it saves for backward grows
-with the sequence length, not with its square; its blocks cover every score exactly once; and its
+with the sequence length, not with its square (short sequences keep their weights, no larger); its blocks cover every score exactly once; and its
 fused-kernel branch (run on CPU with NumPy stand-ins written from attention.cu's contract)
 matches PyTorch."""
 import types
@@ -38,11 +38,22 @@ def test_saved_bytes_are_q_k_v_out_and_lse(dtype):
     for length in (64, 256):
         saved, hidden = _sdpa_saved_bytes(batch, heads, length, dim, getattr(torchlite, dtype))
         per_row = batch * heads * length
-        # q, k, v and the output (B, H, L, E) each, one log-sum-exp per query row
-        assert saved == 4 * per_row * dim * item + per_row * item
+        # q, k, v (B, H, L, E) each, one log-sum-exp per query row
+        assert saved == 3 * per_row * dim * item + per_row * item
         assert hidden == 0
         # the (B, H, L, L) weights alone would be this much
         assert saved < per_row * length * item
+
+
+def test_short_sequences_keep_weights_no_larger_than_q_k_v_and_out():
+    """Where the (L, L) weights take no more than q, k, v and the output (L <= 4 E), forward
+    keeps them (backward then recomputes nothing) and no log-sum-exp."""
+    batch, heads, length, dim = 2, 3, 16, 8
+    saved, hidden = _sdpa_saved_bytes(batch, heads, length, dim, torchlite.float32)
+    weights = batch * heads * length * length * 4
+    assert weights <= 4 * batch * heads * length * dim * 4
+    assert saved == 3 * batch * heads * length * dim * 4 + weights
+    assert hidden == 0
 
 
 def test_saved_bytes_grow_linearly_with_length():
@@ -57,18 +68,24 @@ def test_saved_bytes_grow_linearly_with_length():
 @pytest.mark.parametrize("budget", [1 << 10, 1 << 18, 1 << 26])
 def test_blocks_cover_every_score_once(shape, budget, causal):
     """Each (batch, head, query row) is in one block; a block reads the keys its rows attend
-    (under causal those up to its last row, top-left aligned), and stays near the budget."""
+    (under causal those up to its last row, top-left aligned), and stays near the budget;
+    scores no larger than ``whole`` are one block."""
     b, h, length, keys = shape
+    whole = 4 * budget
+    plan = _flash._chunks(shape, 4, budget, causal, whole)
     seen = np.zeros((b, h, length), dtype=int)
-    for key, n in _flash._chunks(shape, 4, budget, causal):
+    for key, n in plan:
         seen[key] += 1
         rows = np.arange(length)[key[2]]
-        assert n == (min(rows[-1] + 1, keys) if causal else keys)
+        assert n == (min(rows[-1] + 1, keys) if causal and len(plan) > 1 else keys)
         block = np.zeros((b, h, length))[key].size * n * 4
-        assert block <= max(budget, n * 4 * (_flash._MIN_ROWS if causal else 1))
+        assert block <= max(budget, n * 4 * (_flash._MIN_ROWS if causal else 1)) or \
+            len(plan) == 1
     assert (seen == 1).all()
-    if causal and length >= 4 * _flash._MIN_ROWS:  # long causal rows: the upper blocks skipped
-        assert len({k[2].start for k, _ in _flash._chunks(shape, 4, budget, causal)}) >= 4
+    scores = b * h * length * keys * 4
+    assert (len(plan) == 1) == (scores <= whole)
+    if causal and scores > whole and length >= 4 * _flash._MIN_ROWS:  # upper blocks skipped
+        assert len({k[2].start for k, _ in plan}) >= 4
 
 
 # ---- the fused-kernel branch with NumPy stand-ins for attention.cu ------------------------
@@ -97,8 +114,10 @@ def _weights(scores, lse, row0, causal):
     scores[...] = np.where(_attended(scores, row0, causal), e, 0.0)
 
 
-def _score_grad(dp, p, delta, scale):
-    dp[...] = p * (dp.astype(np.float64) - delta[..., None]) * np.float32(scale)
+def _score_grad(dp, p, scale):
+    p = p.astype(np.float64)
+    dot = (p * dp).sum(-1, keepdims=True)
+    dp[...] = p * (dp - dot) * np.float32(scale)
 
 
 KERNELS = types.SimpleNamespace(softmax_lse=_softmax_lse, weights=_weights,
@@ -112,17 +131,19 @@ KERNEL_CASES = [
      {"is_causal": True, "mask": ("bool", (100, 100))}),
     ("float mask per batch", (3, 2, 40, 60, 4), {"mask": ("float", (3, 1, 40, 60))}),
     ("plain", (3, 2, 40, 60, 4), {}),
+    ("short, weights kept", (2, 3, 12, 12, 8), {"is_causal": True}),
 ]
 
 
-@pytest.mark.parametrize("budget", [1 << 11, 1 << 18])
+@pytest.mark.parametrize("budget,whole", [(1 << 11, 0), (1 << 18, 0), (1 << 18, 1 << 30)])
 @pytest.mark.parametrize("name,shape,case", KERNEL_CASES, ids=[c[0] for c in KERNEL_CASES])
-def test_fused_kernel_branch_matches_torch(name, shape, case, budget, monkeypatch):
+def test_fused_kernel_branch_matches_torch(name, shape, case, budget, whole, monkeypatch):
     """The branch CuPy takes with fused kernels (the causal mask by index, not as a bias; the
-    kernels' lse, weights and score gradients), on small and large blocks."""
+    kernels' lse, weights and score gradients), on small and large blocks and on one block."""
     monkeypatch.setattr(_flash, "_kernels", types.SimpleNamespace(fused=lambda xp: True))
     monkeypatch.setattr(_flash, "_kernel_ops", lambda: KERNELS)
     monkeypatch.setitem(_flash.CHUNK_BYTES, "numpy", budget)
+    monkeypatch.setitem(_flash.WHOLE_BYTES, "numpy", whole)
     same_program(_fused_program("float32", *shape, **case), **TOLERANCE["float32"])
 
 
@@ -131,4 +152,5 @@ def test_fused_kernel_branch_matches_torch(name, shape, case, budget, monkeypatc
 def test_small_blocks_match_torch(name, shape, case, dtype, monkeypatch):
     """The composed branch with blocks of a few rows and heads (partial last blocks)."""
     monkeypatch.setitem(_flash.CHUNK_BYTES, "numpy", 1 << 11)
+    monkeypatch.setitem(_flash.WHOLE_BYTES, "numpy", 0)
     same_program(_fused_program(dtype, *shape, **case), **TOLERANCE[dtype])

@@ -54,13 +54,16 @@ __global__ void attention_weights(T* scores, const float* lse, int keys, int gro
         x[j] = from_acc<T>(j < valid ? expf(to_acc(x[j]) - shift) : 0.f);
 }
 
-// In place: dp (grad v^T) -> the scores' gradient p * (dp - delta[row]) * scale, where
-// delta[row] = rowsum(grad * out); p is 0 where a key is not attended, and so is the result.
+// In place: dp (grad v^T) -> the scores' gradient p * (dp - rowsum(p * dp)) * scale; p is 0
+// where a key is not attended, and so is the result. A block row holds every attended key.
 template <typename T>
-__global__ void attention_score_grad(T* dp, const T* p, const float* delta, float scale,
-                                     int keys) {
+__global__ void attention_score_grad(T* dp, const T* p, float scale, int keys) {
+    __shared__ float scratch[32];
     const long long at = (long long)blockIdx.x * keys;
-    const float d = delta[blockIdx.x];
+    float dot = 0.f;
     for (int j = threadIdx.x; j < keys; j += blockDim.x)
-        dp[at + j] = from_acc<T>(to_acc(p[at + j]) * (to_acc(dp[at + j]) - d) * scale);
+        dot += to_acc(p[at + j]) * to_acc(dp[at + j]);
+    dot = block_sum(dot, scratch);
+    for (int j = threadIdx.x; j < keys; j += blockDim.x)
+        dp[at + j] = from_acc<T>(to_acc(p[at + j]) * (to_acc(dp[at + j]) - dot) * scale);
 }

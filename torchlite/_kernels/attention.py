@@ -3,7 +3,7 @@
 Each launcher works in place on one block of scores: a C-contiguous (..., rows, keys) CuPy array
 whose leading dims are (batch, head) pairs and whose ``rows`` are consecutive query rows, the
 first one query row ``row0`` (the causal mask is applied by index, top-left aligned). One thread
-block per score row; lse and delta are float32, one value per score row.
+block per score row; lse is float32, one value per score row.
 """
 import numpy as np
 
@@ -42,9 +42,9 @@ def weights(scores, lse, row0, causal):
                     (scores, lse, keys, group, np.int32(row0), np.int32(bool(causal))))
 
 
-def score_grad(dp, p, delta, scale):
-    """``dp`` (grad v^T) -> the scores' gradient p * (dp - delta) * scale, in place; ``p`` the
-    weights (same shape), ``delta`` = rowsum(grad * out), C-contiguous, one value per row."""
+def score_grad(dp, p, scale):
+    """``dp`` (grad v^T) -> the scores' gradient p * (dp - rowsum(p * dp)) * scale, in place;
+    ``p`` the weights (same shape)."""
     rows, threads, keys, _ = _geometry(dp)
     _compile.launch("attention", "attention_score_grad", dp.dtype, rows, threads,
-                    (dp, p, delta, np.float32(scale), keys))
+                    (dp, p, np.float32(scale), keys))

@@ -1,9 +1,9 @@
 """Flash-style scaled dot product attention on arrays (NumPy or CuPy alike).
 
-The (B, H, L, S) attention weights are never kept: forward runs block by block of query rows,
-keeps the output and each query row's log-sum-exp of its scores (``lse``), and backward
-recomputes a block's weights from them, ``p = exp(scores - lse)``. What backward keeps is q, k, v,
-the output and lse: it grows with L, not with L * S.
+The (B, H, L, S) attention weights are not kept (but where they are small, ``keeps_weights``):
+forward runs block by block of query rows and keeps each query row's log-sum-exp of its scores
+(``lse``); backward recomputes a block's weights from it, ``p = exp(scores - lse)``. What backward
+needs is q, k, v and lse: it grows with L, not with L * S.
 
 A block (``_chunks``) is some (batch, head) pairs times some query rows, its scores about
 ``CHUNK_BYTES`` of the backend: small enough to stay in cache on a CPU, large enough to keep
@@ -19,8 +19,10 @@ import functools
 from ... import _kernels
 
 _NEG_INF = float("-inf")
-# bytes of scores per block, by array module
+# bytes of scores per block, by array module; scores of at most WHOLE_BYTES are one block (each
+# block costs some fixed work: a few small blocks cost more than one that still fits in cache)
 CHUNK_BYTES = {"numpy": 1 << 18, "cupy": 1 << 25}
+WHOLE_BYTES = {"numpy": 1 << 20, "cupy": 1 << 25}
 # causal rows are cut into this many blocks at least (blocks of _MIN_ROWS rows at least), so
 # that the keys right of a block's last row are skipped
 _CAUSAL_BLOCKS = 4
@@ -37,13 +39,16 @@ def _acc_dtype(xp, dtype):
     return xp.result_type(dtype, xp.float32)
 
 
-def _chunks(shape, itemsize, budget, causal):
+def _chunks(shape, itemsize, budget, causal, whole=0):
     """Index keys (batch part, heads, query rows) covering scores of ``shape`` (B, H, L, S),
-    with each block's key count: blocks of query rows (under causal a few at least, each then
-    reading the keys up to its last row), each cut into whole batch rows when they fit
-    ``budget`` bytes of scores, else into heads of one batch row. The last rows come first:
-    the first block of a head reads every key any of its blocks reads."""
+    with each block's key count: one block where the scores take at most ``whole`` bytes, else
+    blocks of query rows (under causal a few at least, each then reading the keys up to its
+    last row), each cut into whole batch rows when they fit ``budget`` bytes of scores, else
+    into heads of one batch row. The last rows come first: the first block of a head reads
+    every key any of its blocks reads."""
     b, h, length, keys = shape
+    if b * h * length * keys * itemsize <= whole:
+        return [((slice(None), slice(None), slice(0, length)), keys)]
     row = keys * itemsize
     rows = min(length, max(budget // row, 1))
     if causal:
@@ -78,7 +83,7 @@ def _bias(xp, mask, causal, length, keys, dtype):
         bias = xp.triu(xp.full((length, keys), _NEG_INF, dtype=dtype), 1)
     if mask is not None:
         if mask.dtype == bool:
-            mask = xp.where(mask, dtype.type(0), dtype.type(_NEG_INF))
+            mask = xp.where(mask, xp.zeros((), dtype=dtype), xp.full((), _NEG_INF, dtype=dtype))
         bias = mask if bias is None else bias + mask
     if bias is None:
         return None
@@ -96,15 +101,31 @@ def _bias_part(bias, key, keys):
     return bias[index + (slice(0, keys),)]
 
 
-def _scores(xp, a, b):
-    """a b^T as (..., rows, keys) in a fresh block; on NumPy computed as b a^T into keys-first
-    memory, where each matrix has unit inner stride (what BLAS writes)."""
-    lead, rows, keys = a.shape[:-2], a.shape[-2], b.shape[-2]
+def _empty_block(xp, lead, rows, keys, dtype):
+    """An uninitialised block of scores, seen as (*lead, rows, keys), in the backend's layout."""
     if not _keys_first(xp):
-        return xp.matmul(a, b.swapaxes(-1, -2), out=xp.empty(lead + (rows, keys), a.dtype))
-    block = xp.moveaxis(xp.empty((keys,) + lead + (rows,), a.dtype), 0, -2)
-    xp.matmul(b, a.swapaxes(-1, -2), out=block)
-    return block.swapaxes(-1, -2)
+        return xp.empty(lead + (rows, keys), dtype=dtype)
+    n = len(lead) + 2
+    return xp.empty((keys,) + lead + (rows,), dtype=dtype).transpose(tuple(range(1, n)) + (0,))
+
+
+def _scores(xp, a, b):
+    """a b^T as (..., rows, keys) in a fresh block; keys-first computed as b a^T, whose
+    matrices then have unit inner stride (what BLAS writes)."""
+    block = _empty_block(xp, a.shape[:-2], a.shape[-2], b.shape[-2], a.dtype)
+    if not _keys_first(xp):
+        return xp.matmul(a, b.swapaxes(-1, -2), out=block)
+    xp.matmul(b, a.swapaxes(-1, -2), out=block.swapaxes(-1, -2))
+    return block
+
+
+def _flat(xp, s):
+    """A block as a 2-D view and the axis of its keys: (keys, rows) keys-first, else (rows,
+    keys). Reductions over the keys and row-wise updates then run over contiguous memory."""
+    if _keys_first(xp):
+        n = s.ndim - 1
+        return s.transpose((n,) + tuple(range(n))).reshape(s.shape[-1], -1), 0
+    return s.reshape(-1, s.shape[-1]), 1
 
 
 def _in_acc(s, acc):
@@ -112,31 +133,48 @@ def _in_acc(s, acc):
     return s if s.dtype == acc else s.astype(acc)
 
 
-def _softmax_lse(xp, s, acc, masked):
-    """``s`` becomes its softmax over the keys (in place); returns the rows' log-sum-exp. Rows
-    with every key masked give zeros and lse 0 (their scores are all -inf)."""
-    w = _in_acc(s, acc)
-    top = w.max(-1, keepdims=True)
+def _softmax_lse(xp, s, acc, masked, lse):
+    """``s`` becomes its softmax over the keys (in place); the rows' log-sum-exp goes to ``lse``
+    (shaped as ``s`` without its last dim) unless it is None. Where ``masked``, rows with every
+    key masked (all scores -inf) give zeros and lse 0."""
+    flat, axis = _flat(xp, s)
+    w = _in_acc(flat, acc)
+    top = w.max(axis, keepdims=True)
     if masked:
         xp.copyto(top, 0, where=top == _NEG_INF)
     w -= top
     xp.exp(w, out=w)
-    total = w.sum(-1, keepdims=True)
+    total = w.sum(axis, keepdims=True)
     if masked:
         xp.copyto(total, 1, where=total == 0)
     w /= total
-    if w is not s:
-        s[...] = w
-    return (top + xp.log(total))[..., 0]
+    if w is not flat:
+        flat[...] = w
+    if lse is not None:
+        lse[...] = (top + xp.log(total)).reshape(lse.shape)
 
 
 def _weights(xp, s, lse, acc):
-    """``s`` becomes exp(s - lse), the softmax forward computed (in place)."""
-    w = _in_acc(s, acc)
-    w -= lse[..., None]
+    """``s`` becomes exp(s - lse), the weights ``_softmax_lse`` gave (in place)."""
+    flat, axis = _flat(xp, s)
+    w = _in_acc(flat, acc)
+    w -= lse.reshape((1, -1) if axis == 0 else (-1, 1))
     xp.exp(w, out=w)
-    if w is not s:
-        s[...] = w
+    if w is not flat:
+        flat[...] = w
+
+
+def _score_grad(xp, dp, p, scale, acc):
+    """``dp`` (grad v^T) becomes the scores' gradient p * (dp - rowsum(p * dp)) * scale (in
+    place); ``p``: the block's weights, laid out as ``dp``."""
+    flat, axis = _flat(xp, dp)
+    weights = _flat(xp, p)[0]
+    w = _in_acc(flat, acc)
+    w *= weights
+    w -= weights * w.sum(axis, keepdims=True)
+    w *= scale
+    if w is not flat:
+        flat[...] = w
 
 
 def _head_part(t, key, keys):
@@ -160,8 +198,9 @@ class _Blocks:
         self.xp, self.q, self.k, self.mask, self.causal, self.scale = xp, q, k, mask, causal, scale
         self.fused = _kernels.fused(xp) and q.dtype.itemsize <= 4
         self.acc = _acc_dtype(xp, q.dtype)
+        module = xp.__name__
         self.plan = _chunks(q.shape[:3] + (k.shape[2],), q.dtype.itemsize,
-                            CHUNK_BYTES.get(xp.__name__, 1 << 25), causal)
+                            CHUNK_BYTES.get(module, 1 << 25), causal, WHOLE_BYTES.get(module, 0))
 
     @functools.cached_property
     def bias(self):
@@ -178,42 +217,52 @@ class _Blocks:
         return s
 
 
-def attention_forward(xp, q, k, v, mask, causal, scale, keep=False):
-    """(out, lse, kept) of softmax(q k^T * scale + mask) v for q (B, H, L, E), k (B, H, S, E),
-    v (B, H, S, Ev) and an optional bool / float mask broadcastable to (B, H, L, S); lse (B, H,
-    L) in float32 (float64 for float64); ``kept``: the blocks' weights where ``keep``, else ().
-    Rows whose every key is masked give zeros."""
-    blocks = _Blocks(xp, q, k, mask, causal, scale)
-    out = xp.empty(q.shape[:3] + v.shape[3:], dtype=q.dtype)
-    lse = xp.empty(q.shape[:3], dtype=blocks.acc)
-    kept = []
-    for key, keys in blocks.plan:
-        s = blocks.scores(key, keys)
-        if blocks.fused:
-            lse[key] = _kernel_ops().softmax_lse(s, key[2].start, causal)
-        else:
-            lse[key] = _softmax_lse(xp, s, blocks.acc, blocks.bias is not None)
-        xp.matmul(s, _head_part(v, key, keys), out=out[key])
-        if keep:
-            kept.append(s)
-    return out, lse, tuple(kept)
-
-
-def _add_product(xp, target, a, b, first):
-    """target = a @ b on a head's first block, target += a @ b on its others."""
-    if not first:
-        target += xp.matmul(a, b)
-    elif target.dtype == a.dtype:
+def _product_into(xp, target, a, b):
+    """target[...] = a @ b: NumPy's matmul writes into a view of the target directly; elsewhere
+    (CuPy, or a target of another dtype) the product is assigned."""
+    if _keys_first(xp) and target.dtype == a.dtype:
         xp.matmul(a, b, out=target)
     else:
         target[...] = xp.matmul(a, b)
 
 
-def attention_backward(xp, grad, q, k, v, out, lse, mask, causal, scale, kept=()):
-    """(grad_q, grad_k, grad_v) of ``attention_forward`` from its output and lse (or the weights
-    it ``kept``): per block, p = exp(scores - lse), grad_v += p^T grad,
-    ds = p * (grad v^T - rowsum(grad * out)) * scale, grad_q = ds k, grad_k += ds^T q.
-    grad_k and grad_v add up in float32 (float64 for float64) over a head's blocks."""
+def _add_product(xp, target, a, b, first):
+    """target = a @ b on a head's first block, target += a @ b on its others."""
+    if first:
+        _product_into(xp, target, a, b)
+    else:
+        target += xp.matmul(a, b)
+
+
+def attention_forward(xp, q, k, v, mask, causal, scale, keep=False):
+    """(out, lse, kept) of softmax(q k^T * scale + mask) v for q (B, H, L, E), k (B, H, S, E),
+    v (B, H, S, Ev) and an optional bool / float mask broadcastable to (B, H, L, S); lse (B, H,
+    L) in float32 (float64 for float64); where ``keep`` instead the blocks' weights (``kept``)
+    and no lse. Rows whose every key is masked give zeros."""
+    blocks = _Blocks(xp, q, k, mask, causal, scale)
+    out = xp.empty(q.shape[:3] + v.shape[3:], dtype=q.dtype)
+    lse = None if keep else xp.empty(q.shape[:3], dtype=blocks.acc)
+    kept = []
+    for key, keys in blocks.plan:
+        s = blocks.scores(key, keys)
+        if blocks.fused:
+            rows = _kernel_ops().softmax_lse(s, key[2].start, causal)
+            if lse is not None:
+                lse[key] = rows
+        else:  # a causal mask alone leaves every row a key
+            _softmax_lse(xp, s, blocks.acc, mask is not None, None if keep else lse[key])
+        _product_into(xp, out[key], s, _head_part(v, key, keys))
+        if keep:
+            kept.append(s)
+    return out, lse, tuple(kept)
+
+
+def attention_backward(xp, grad, q, k, v, lse, mask, causal, scale, kept=()):
+    """(grad_q, grad_k, grad_v) of ``attention_forward`` from its lse (or, where it kept them,
+    the weights ``kept``): per block, p = exp(scores - lse), grad_v += p^T grad,
+    ds = p * (grad v^T - rowsum(p * grad v^T)) * scale, grad_q = ds k, grad_k += ds^T q.
+    A block holds every key its rows attend, so its row sums are whole. grad_k and grad_v add
+    up in float32 (float64 for float64) over a head's blocks."""
     blocks = _Blocks(xp, q, k, mask, causal, scale)
     acc = blocks.acc
     gq = xp.empty(q.shape, dtype=q.dtype)
@@ -226,27 +275,20 @@ def attention_backward(xp, grad, q, k, v, out, lse, mask, causal, scale, kept=()
     for i, (key, keys) in enumerate(blocks.plan):
         first = key[2] == first_rows
         g = grad[key]
-        kc, vc = _head_part(k, key, keys), _head_part(v, key, keys)
         if kept:
             p = kept[i]
-        elif blocks.fused:
-            p = blocks.scores(key, keys)
-            _kernel_ops().weights(p, xp.ascontiguousarray(lse[key]), key[2].start, causal)
         else:
             p = blocks.scores(key, keys)
-            _weights(xp, p, lse[key], acc)
+            if blocks.fused:
+                _kernel_ops().weights(p, xp.ascontiguousarray(lse[key]), key[2].start, causal)
+            else:
+                _weights(xp, p, lse[key], acc)
         _add_product(xp, _head_part(gv, key, keys), p.swapaxes(-1, -2), g, first)
-        ds = _scores(xp, g, vc)
-        delta = (_in_acc(g, acc) * out[key]).sum(-1)
+        ds = _scores(xp, g, _head_part(v, key, keys))
         if blocks.fused:
-            _kernel_ops().score_grad(ds, p, delta, scale)
+            _kernel_ops().score_grad(ds, p, scale)
         else:
-            w = _in_acc(ds, acc)
-            w -= delta[..., None]
-            w *= p
-            w *= scale
-            if w is not ds:
-                ds[...] = w
-        xp.matmul(ds, kc, out=gq[key])
+            _score_grad(xp, ds, p, scale, acc)
+        _product_into(xp, gq[key], ds, _head_part(k, key, keys))
         _add_product(xp, _head_part(gk, key, keys), ds.swapaxes(-1, -2), q[key], first)
     return gq, gk.astype(k.dtype, copy=False), gv.astype(v.dtype, copy=False)

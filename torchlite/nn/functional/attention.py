@@ -150,15 +150,15 @@ _CUDA_NODE = ("ScaledDotProductEfficientAttentionBackward0",
 
 
 class FusedAttention(Function):
-    """softmax(q k^T * scale + mask) v in one node, flash-style (``_flash``): keeps q, k, v, the
-    output and each query row's log-sum-exp; the (L, S) weights only where they are no larger
-    than those (``_flash.keeps_weights``). Rows with every key masked give zeros."""
+    """softmax(q k^T * scale + mask) v in one node, flash-style (``_flash``): keeps q, k, v and
+    each query row's log-sum-exp; the (L, S) weights only where they are no larger than q, k, v
+    and the output (``_flash.keeps_weights``). Rows with every key masked give zeros."""
 
     raw = True
     node_name = "ScaledDotProductFlashAttentionForCpuBackward0"
     label = "softmax(q k^T * scale + mask) v"
     backward_rule = ("p = exp(q k^T * scale + mask - lse); grad_v = p^T grad; ds = p * (grad v^T "
-                     "- rowsum(grad * out)); grad_q = ds k * scale; grad_k = ds^T q * scale")
+                     "- rowsum(p * grad v^T)); grad_q = ds k * scale; grad_k = ds^T q * scale")
 
     @staticmethod
     def forward(ctx, q, k, v, mask, causal, scale):
@@ -169,15 +169,15 @@ class FusedAttention(Function):
             xp, q, k, v, None if mask is None else mask._data, causal, scale,
             keep=_flash.keeps_weights(q.shape, k.shape))
         ctx.scale, ctx.mask, ctx.causal = scale, mask, causal
-        ctx.save_for_backward(q, k, v, out, lse, *kept)
+        ctx.save_for_backward(q, k, v, lse, *kept)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        q, k, v, out, lse, *kept = ctx.saved_tensors
+        q, k, v, lse, *kept = ctx.saved_tensors
         if STATE.enabled:  # create_graph: the same gradients in differentiable torchlite ops
             return _attention_grads(grad, q, k, v, ctx.mask, ctx.causal, ctx.scale)
-        return FusedAttentionBackward.apply(grad, q, k, v, out, lse, ctx.mask, *kept,
+        return FusedAttentionBackward.apply(grad, q, k, v, lse, ctx.mask, *kept,
                                             causal=ctx.causal, scale=ctx.scale, name=ctx.name())
 
 
@@ -190,7 +190,7 @@ def _attention_grads(grad, q, k, v, mask, causal, scale):
 
 
 class FusedAttentionBackward(Function):
-    """FusedAttention's (grad_q, grad_k, grad_v), block by block from its output and log-sum-exp
+    """FusedAttention's (grad_q, grad_k, grad_v), block by block from its log-sum-exp
     (first order only: under create_graph FusedAttention differentiates ``_attention_grads``)."""
 
     raw = True
@@ -199,10 +199,9 @@ class FusedAttentionBackward(Function):
     backward_rule = "see FusedAttention"
 
     @staticmethod
-    def forward(ctx, grad, q, k, v, out, lse, mask, *kept, causal, scale, name):
+    def forward(ctx, grad, q, k, v, lse, mask, *kept, causal, scale, name):
         ctx.node_name = name.removesuffix("0") + "Backward0"
-        return _flash.attention_backward(ctx.xp, grad, q, k, v, out, lse, mask, causal, scale,
-                                         kept)
+        return _flash.attention_backward(ctx.xp, grad, q, k, v, lse, mask, causal, scale, kept)
 
 
 # ---- multi-head attention ------------------------------------------------------------------

@@ -43,12 +43,16 @@ PY
 cat "$OUT/env.txt"
 
 PYTEST="python -m pytest -q -p no:cacheprovider -o addopts= -rs"
+# Compiling CuPy's and torchlite's kernels on first use is CPU-bound: spread the tests over the
+# GPU machine's cores (one CUDA context per worker) when pytest-xdist is there.
+PARALLEL=""
+[ -z "$TINY" ] && python -c "import xdist" 2>/dev/null && PARALLEL="-n 8"
 if [ -z "$TINY" ]; then
     # runtime, amp, memory stats, the fused kernels (each vs its composed path and the CPU),
     # no host sync in a training step, DLPack, value statistics
-    stage gpu_tests 150 $PYTEST tests/gpu --ignore=tests/gpu/test_op_table_cuda.py --maxfail=30
+    stage gpu_tests 150 $PYTEST $PARALLEL tests/gpu --ignore=tests/gpu/test_op_table_cuda.py --maxfail=30
     stage bench 240 python benchmarks/bench_gpu.py --out "$OUT"
-    stage op_table 120 $PYTEST tests/gpu/test_op_table_cuda.py --maxfail=20
+    stage op_table 120 $PYTEST $PARALLEL tests/gpu/test_op_table_cuda.py --maxfail=20
 else
     stage cpu_tests 300 $PYTEST tests/amp tests/test_cuda_api.py tests/gpu
     stage bench 300 python benchmarks/bench_gpu.py --tiny --curve-steps 5 --out "$OUT"

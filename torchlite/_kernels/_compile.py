@@ -20,12 +20,13 @@ _FUNCTIONS = {}
 
 @functools.cache
 def cuda_header_dir():
-    """The folder of ``cuda_fp16.h`` / ``cuda_bf16.h``: the pip CUDA runtime's, else the toolkit's
-    (``CUDA_PATH``, /usr/local/cuda); None where neither is installed."""
+    """The folder of ``cuda_fp16.h`` / ``cuda_bf16.h``: the pip CUDA runtime's (CUDA 12's
+    nvidia/cuda_runtime, CUDA 13's nvidia/cu13), else the toolkit's (``CUDA_PATH``,
+    /usr/local/cuda); None where neither is installed."""
     candidates = []
-    spec = importlib.util.find_spec("nvidia.cuda_runtime")
-    if spec is not None and spec.submodule_search_locations:
-        candidates += [os.path.join(p, "include") for p in spec.submodule_search_locations]
+    spec = importlib.util.find_spec("nvidia")
+    for root in (spec.submodule_search_locations or ()) if spec is not None else ():
+        candidates += [os.path.join(root, sub, "include") for sub in ("cuda_runtime", "cu13")]
     candidates += [os.path.join(os.environ.get("CUDA_PATH", "/usr/local/cuda"), "include")]
     return next((d for d in candidates if os.path.exists(os.path.join(d, "cuda_bf16.h"))), None)
 

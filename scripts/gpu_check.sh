@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/gpu_check}
 mkdir -p "$OUT"
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+PY=${PYTHON:-python3}  # the GPU image's python3 is the one with PyTorch and CuPy
 TINY=""
 [ "${1:-}" = "--tiny" ] && TINY="--tiny"
 SUMMARY="$OUT/summary.txt"
@@ -27,7 +28,7 @@ stage() {  # stage NAME SECONDS COMMAND...: run, log, and note its exit status i
 
 {
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1
-    python - <<'PY'
+    $PY - <<'PY'
 import importlib
 for name in ("numpy", "ml_dtypes", "threadpoolctl", "cupy", "torch", "pytest"):
     try:
@@ -42,19 +43,19 @@ PY
 } > "$OUT/env.txt" 2>&1
 cat "$OUT/env.txt"
 
-PYTEST="python -m pytest -q -p no:cacheprovider -o addopts= -rs"
+PYTEST="$PY -m pytest -q -p no:cacheprovider -o addopts= -rs"
 # Compiling CuPy's and torchlite's kernels on first use is CPU-bound: spread the tests over the
 # GPU machine's cores (one CUDA context per worker) when pytest-xdist is there.
 PARALLEL=""
-[ -z "$TINY" ] && python -c "import xdist" 2>/dev/null && PARALLEL="-n 8"
+[ -z "$TINY" ] && $PY -c "import xdist" 2>/dev/null && PARALLEL="-n 8"
 if [ -z "$TINY" ]; then
     # runtime, amp, memory stats, the fused kernels (each vs its composed path and the CPU),
     # no host sync in a training step, DLPack, value statistics
     stage gpu_tests 150 $PYTEST $PARALLEL tests/gpu --ignore=tests/gpu/test_op_table_cuda.py --maxfail=30
-    stage bench 240 python benchmarks/bench_gpu.py --out "$OUT"
+    stage bench 240 $PY benchmarks/bench_gpu.py --out "$OUT"
     stage op_table 120 $PYTEST $PARALLEL tests/gpu/test_op_table_cuda.py --maxfail=20
 else
     stage cpu_tests 300 $PYTEST tests/amp tests/test_cuda_api.py tests/gpu
-    stage bench 300 python benchmarks/bench_gpu.py --tiny --curve-steps 5 --out "$OUT"
+    stage bench 300 $PY benchmarks/bench_gpu.py --tiny --curve-steps 5 --out "$OUT"
 fi
 echo "report: $OUT (summary.txt, *.log, bench_gpu.json)"

@@ -17,12 +17,11 @@ the scores' gradient backward) between cuBLAS matmuls. Elsewhere it is composed 
 import functools
 
 from ... import _kernels
+from . import _scratch
 
 _NEG_INF = float("-inf")
-# bytes of scores per block, by array module; scores of at most WHOLE_BYTES are one block (each
-# block costs some fixed work: a few small blocks cost more than one that still fits in cache)
+# bytes of scores per block, by array module
 CHUNK_BYTES = {"numpy": 1 << 18, "cupy": 1 << 25}
-WHOLE_BYTES = {"numpy": 1 << 20, "cupy": 1 << 25}
 # causal rows are cut into this many blocks at least (blocks of _MIN_ROWS rows at least), so
 # that the keys right of a block's last row are skipped
 _CAUSAL_BLOCKS = 4
@@ -39,16 +38,13 @@ def _acc_dtype(xp, dtype):
     return xp.result_type(dtype, xp.float32)
 
 
-def _chunks(shape, itemsize, budget, causal, whole=0):
+def _chunks(shape, itemsize, budget, causal):
     """Index keys (batch part, heads, query rows) covering scores of ``shape`` (B, H, L, S),
-    with each block's key count: one block where the scores take at most ``whole`` bytes, else
-    blocks of query rows (under causal a few at least, each then reading the keys up to its
-    last row), each cut into whole batch rows when they fit ``budget`` bytes of scores, else
-    into heads of one batch row. The last rows come first: the first block of a head reads
-    every key any of its blocks reads."""
+    with each block's key count: blocks of query rows (under causal a few at least, each then
+    reading the keys up to its last row), each cut into whole batch rows when they fit
+    ``budget`` bytes of scores, else into heads of one batch row. The last rows come first:
+    the first block of a head reads every key any of its blocks reads."""
     b, h, length, keys = shape
-    if b * h * length * keys * itemsize <= whole:
-        return [((slice(None), slice(None), slice(0, length)), keys)]
     row = keys * itemsize
     rows = min(length, max(budget // row, 1))
     if causal:
@@ -102,11 +98,19 @@ def _bias_part(bias, key, keys):
 
 
 def _empty_block(xp, lead, rows, keys, dtype):
-    """An uninitialised block of scores, seen as (*lead, rows, keys), in the backend's layout."""
+    """An uninitialised block of scores, seen as (*lead, rows, keys), in the backend's layout;
+    on NumPy from the scratch pool (``_release`` hands it back)."""
     if not _keys_first(xp):
         return xp.empty(lead + (rows, keys), dtype=dtype)
     n = len(lead) + 2
-    return xp.empty((keys,) + lead + (rows,), dtype=dtype).transpose(tuple(range(1, n)) + (0,))
+    block = _scratch.take(xp, (keys,) + lead + (rows,), dtype)
+    return block.transpose(tuple(range(1, n)) + (0,))
+
+
+def _release(*blocks):
+    """Hand blocks of ``_empty_block`` that nothing refers to any more back to the pool."""
+    for block in blocks:
+        _scratch.give(block if block.base is None else block.base)
 
 
 def _scores(xp, a, b):
@@ -198,9 +202,8 @@ class _Blocks:
         self.xp, self.q, self.k, self.mask, self.causal, self.scale = xp, q, k, mask, causal, scale
         self.fused = _kernels.fused(xp) and q.dtype.itemsize <= 4
         self.acc = _acc_dtype(xp, q.dtype)
-        module = xp.__name__
         self.plan = _chunks(q.shape[:3] + (k.shape[2],), q.dtype.itemsize,
-                            CHUNK_BYTES.get(module, 1 << 25), causal, WHOLE_BYTES.get(module, 0))
+                            CHUNK_BYTES.get(xp.__name__, 1 << 25), causal)
 
     @functools.cached_property
     def bias(self):
@@ -254,6 +257,8 @@ def attention_forward(xp, q, k, v, mask, causal, scale, keep=False):
         _product_into(xp, out[key], s, _head_part(v, key, keys))
         if keep:
             kept.append(s)
+        else:
+            _release(s)
     return out, lse, tuple(kept)
 
 
@@ -291,4 +296,7 @@ def attention_backward(xp, grad, q, k, v, lse, mask, causal, scale, kept=()):
             _score_grad(xp, ds, p, scale, acc)
         _product_into(xp, gq[key], ds, _head_part(k, key, keys))
         _add_product(xp, _head_part(gk, key, keys), ds.swapaxes(-1, -2), q[key], first)
+        _release(ds)
+        if not kept:
+            _release(p)
     return gq, gk.astype(k.dtype, copy=False), gv.astype(v.dtype, copy=False)

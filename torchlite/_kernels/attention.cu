@@ -4,10 +4,6 @@
 // A block's rows are `group_rows` consecutive query rows of each of its (batch, head) pairs, the
 // first of them query row `row0`; under causal (top-left aligned) query row i attends keys 0..i,
 // so row `row` of the block attends the keys left of attended(): the others get weight 0.
-// NVRTC has no <math.h>: common.cuh's block_max needs INFINITY defined before it is read
-#ifndef INFINITY
-#define INFINITY __int_as_float(0x7f800000)
-#endif
 #include "common.cuh"
 
 __device__ __forceinline__ int attended(long long row, int keys, int group_rows, int row0,

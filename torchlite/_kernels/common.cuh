@@ -4,6 +4,14 @@
 #include <cuda_fp16.h>
 #include <cuda_bf16.h>
 
+// NVRTC has no <math.h>: INFINITY and NAN for every kernel (the CPU emulator has its own)
+#ifndef INFINITY
+#define INFINITY __int_as_float(0x7f800000)
+#endif
+#ifndef NAN
+#define NAN __int_as_float(0x7fffffff)
+#endif
+
 // `T* name`: the block's dynamic shared memory (the launch's shared_mem bytes) as T elements.
 // Kernels declare it through this macro so that the CPU emulator (tests/kernels_emu) can supply
 // its own definition.

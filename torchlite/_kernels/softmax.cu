@@ -6,13 +6,6 @@
 // Geometry of the row kernels: `per_warp` rows (n <= 1024) take one warp each, blockDim.x / 32
 // rows per block; longer rows take one block each (grid.x = rows). `per_warp` is uniform over the
 // grid, so the block reductions in its else-branch are reached by every thread of a block.
-// NVRTC has no <math.h>: INFINITY (read by common.cuh's block_max) and NAN, where not defined yet
-#ifndef INFINITY
-#define INFINITY __int_as_float(0x7f800000)
-#endif
-#ifndef NAN
-#define NAN __int_as_float(0x7fffffff)
-#endif
 #include "common.cuh"
 
 __device__ __forceinline__ float acc_exp(float x) { return expf(x); }

@@ -1,4 +1,5 @@
-"""Why GPU tests skip here (None where CuPy sees a GPU), shared by tests/gpu."""
+"""Why GPU tests skip here (None where CuPy sees a GPU), and helpers shared by tests/gpu."""
+import torchlite
 
 
 def gpu_reason():
@@ -33,3 +34,8 @@ def nvrtc_reason():
     if cuda_header_dir() is None:
         return "CUDA headers (cuda_bf16.h) not found: install nvidia-cuda-runtime-cu12"
     return None
+
+
+def host64(t):
+    """A float64 NumPy copy of tensor ``t`` (None stays None): what GPU results are compared in."""
+    return None if t is None else t.detach().cpu().to(torchlite.float64).numpy()

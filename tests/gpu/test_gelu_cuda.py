@@ -9,10 +9,9 @@ import pytest
 import torchlite
 import torchlite.nn.functional as F
 from torchlite import _kernels
-from torchlite._kernels import _compile
 from torchlite.nn.functional.activation import Gelu, _derivative
 
-from ._gpu import gpu_reason
+from ._gpu import gpu_reason, host64
 
 REASON = gpu_reason()
 needs_gpu = pytest.mark.skipif(REASON is not None, reason=str(REASON))
@@ -24,23 +23,6 @@ APPROXIMATE = ("none", "tanh")
 # 0.5 + 0.5 tanh(u) for x << 0, a few 1e-6 apart between tanh implementations)
 TOL = {"float64": (1e-12, 1e-12), "float32": (2e-6, 1e-5), "float16": (2e-3, 2e-3),
        "bfloat16": (1.6e-2, 1.6e-2)}
-
-
-@pytest.fixture
-def launched(monkeypatch):
-    """The kernel names launched through _compile.launch during a test (the real launches)."""
-    names = []
-    real = _compile.launch
-
-    def spy(name, template, *args, **kwargs):
-        names.append(template)
-        return real(name, template, *args, **kwargs)
-    monkeypatch.setattr(_compile, "launch", spy)
-    return names
-
-
-def _host(t):
-    return t.detach().cpu().to(torchlite.float64).numpy()
 
 
 def _values(shape, seed=0):
@@ -62,7 +44,7 @@ def _gelu_grads(x, g, approximate, device, dtype, fused=True, transpose=False):
         with _kernels.disabled():
             y = F.gelu(inp, approximate=approximate)
             gx, = torchlite.autograd.grad(y, [xt], gt)
-    return _host(y), _host(gx)
+    return host64(y), host64(gx)
 
 
 def _compare(got, want, dtype, what):
@@ -99,9 +81,9 @@ def test_more_elements_than_one_grid_sweep():
     from torchlite._kernels import gelu as kernels
     size = kernels.THREADS * kernels.MAX_BLOCKS + 1001
     x = torchlite.tensor(_values(size), device="cuda", dtype=torchlite.float32)
-    fused = _host(F.gelu(x))
+    fused = host64(F.gelu(x))
     with _kernels.disabled():
-        composed = _host(F.gelu(x))
+        composed = host64(F.gelu(x))
     np.testing.assert_allclose(fused, composed, rtol=TOL["float32"][0], atol=TOL["float32"][1])
 
 
@@ -116,7 +98,7 @@ def test_double_backward_matches_cpu(approximate):
         gx, = torchlite.autograd.grad(F.gelu(xt, approximate=approximate), [xt], gt,
                                       create_graph=True)
         second = (gx * torchlite.tensor(v, device=device)).sum()
-        results[device] = [_host(t) for t in torchlite.autograd.grad(second, [xt, gt])]
+        results[device] = [host64(t) for t in torchlite.autograd.grad(second, [xt, gt])]
     for a, b in zip(results["cuda"], results["cpu"]):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
 
@@ -138,7 +120,7 @@ def test_forward_and_backward_on_different_paths(approximate, fused_forward):
         with _kernels.disabled():
             y = F.gelu(xt, approximate=approximate)
         gx, = torchlite.autograd.grad(y, [xt], gt)
-    _compare((_host(y), _host(gx)), _gelu_grads(x, g, approximate, "cpu", "float32"),
+    _compare((host64(y), host64(gx)), _gelu_grads(x, g, approximate, "cpu", "float32"),
              "float32", "mixed paths")
 
 

@@ -8,10 +8,9 @@ import pytest
 import torchlite
 import torchlite.nn.functional as F
 from torchlite import _kernels
-from torchlite._kernels import _compile
 from torchlite.nn.functional.normalization import _norm_affine
 
-from ._gpu import gpu_reason
+from ._gpu import gpu_reason, host64
 
 REASON = gpu_reason()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=str(REASON))
@@ -21,23 +20,6 @@ ROW_LENGTHS = (1, 7, 33, 384, 768, 4097)
 # may round to the neighbouring half value)
 TOL = {"float64": (1e-10, 1e-10), "float32": (1e-4, 1e-4), "float16": (4e-3, 4e-3),
        "bfloat16": (3e-2, 3e-2)}
-
-
-@pytest.fixture
-def launched(monkeypatch):
-    """The kernel names launched through _compile.launch during a test (the real launches)."""
-    names = []
-    real = _compile.launch
-
-    def spy(name, template, *args, **kwargs):
-        names.append(template)
-        return real(name, template, *args, **kwargs)
-    monkeypatch.setattr(_compile, "launch", spy)
-    return names
-
-
-def _host(t):
-    return None if t is None else t.detach().cpu().to(torchlite.float64).numpy()
 
 
 def _tensor(a, dtype, device):
@@ -60,7 +42,7 @@ def _layer_norm_grads(x, shape, w, b, seed, device, dtype, param_dtype=None, fus
             y = F.layer_norm(inp, shape, wt, bt)
             grads = torchlite.autograd.grad(y, [t for t in (xt, wt, bt) if t is not None], g)
     grads = iter(grads)
-    return [_host(y)] + [_host(next(grads)) if t is not None else None for t in (xt, wt, bt)]
+    return [host64(y)] + [host64(next(grads)) if t is not None else None for t in (xt, wt, bt)]
 
 
 def _compare(got, want, dtype, what):
@@ -148,7 +130,7 @@ def test_saved_mean_and_rstd(dtype):
                   for p in (w, b))
         out, mean, rstd = _norm_affine(xt, wt, bt, (1,), 1e-5)
         assert mean.dtype == rstd.dtype == xt.dtype and mean.shape == rstd.shape == (4, 1)
-        outs[device] = [_host(t) for t in (out, mean, rstd)]
+        outs[device] = [host64(t) for t in (out, mean, rstd)]
     rtol, atol = TOL[dtype]
     for a, b in zip(outs["cuda"], outs["cpu"]):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
@@ -165,7 +147,7 @@ def test_double_backward_through_the_composed_backward(n):
         gx, gw = torchlite.autograd.grad(y, [xt, wt], torchlite.tensor(g, device=device),
                                          create_graph=True)
         second = (gx * torchlite.tensor(v, device=device)).sum() + (gw * gw).sum()
-        results[device] = [_host(t) for t in torchlite.autograd.grad(second, [xt, wt, bt],
+        results[device] = [host64(t) for t in torchlite.autograd.grad(second, [xt, wt, bt],
                                                                      allow_unused=True)]
     for a, b in zip(results["cuda"], results["cpu"]):
         assert (a is None) == (b is None)
@@ -199,7 +181,7 @@ def test_group_and_instance_norm_on_the_kernel_path(dtype):
         wt, bt = (_tensor(p, dtype, device) for p in (w, b))
         y = F.group_norm(xt, 3, wt, bt) + F.instance_norm(xt, weight=wt, bias=bt)
         grads = torchlite.autograd.grad(y.sum(), [xt, wt, bt])
-        outs[device] = [_host(t) for t in (y, *grads)]
+        outs[device] = [host64(t) for t in (y, *grads)]
     rtol, atol = TOL[dtype]
     for a, b in zip(outs["cuda"], outs["cpu"]):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=atol * 4)
@@ -211,4 +193,4 @@ def test_empty_batch_falls_back():
     y = F.layer_norm(xt, (8,), wt)
     gx, gw = torchlite.autograd.grad(y.sum(), [xt, wt])
     assert y.shape == (0, 8) and gx.shape == (0, 8)
-    np.testing.assert_array_equal(_host(gw), np.zeros(8))
+    np.testing.assert_array_equal(host64(gw), np.zeros(8))

@@ -13,7 +13,7 @@ import torchlite
 import torchlite.nn.functional as F
 from torchlite import _kernels
 
-from ._gpu import gpu_reason
+from ._gpu import gpu_reason, host64
 from .test_no_host_sync_cuda import no_host_sync
 
 REASON = gpu_reason()
@@ -34,13 +34,9 @@ def _skip_unsupported(dtype):
         pytest.skip("this GPU / CuPy has no bfloat16")
 
 
-def _host(t):
-    return np.asarray(t.detach().cpu().to(torchlite.float64).numpy())
-
-
 def _close(actual, expected, dtype, scale=None, what=""):
     """|actual - expected| <= TOL * (|expected| + scale), scale defaulting to max |expected|."""
-    a, e = _host(actual), _host(expected)
+    a, e = host64(actual), host64(expected)
     finite = np.isfinite(e)
     if scale is None:
         scale = np.abs(e[finite]).max(initial=0.0)
@@ -76,11 +72,11 @@ def test_softmax_matches_composed_and_cpu(name, shape, dim, dtype):
     ref_dtype = "float64" if dtype == "float64" else "float32"
     refs = {}
     for device in ("cuda", "cpu"):
-        x_ref = _tensor(_host(x), ref_dtype, device, grad=True)
+        x_ref = _tensor(host64(x), ref_dtype, device, grad=True)
         with _kernels.disabled():
-            refs[device] = _softmax_run(fn, x_ref, _tensor(_host(g), ref_dtype, device), dim)
+            refs[device] = _softmax_run(fn, x_ref, _tensor(host64(g), ref_dtype, device), dim)
     # a gradient's error follows |g| |y| (softmax) or |g| (log_softmax), not |gradient|
-    y_ref = _host(refs["cpu"][0])
+    y_ref = host64(refs["cpu"][0])
     g_scale = np.abs(g_np).max() * (np.abs(y_ref).max() if name == "softmax" else 1.0)
     for where, (y_ref, gx_ref) in refs.items():
         _close(y, y_ref, dtype, what=f"forward vs {where}")
@@ -95,10 +91,10 @@ def test_softmax_of_non_contiguous_input(name):
     g = _tensor(rng.standard_normal((6, 1100)), "float32", "cuda")
     for dim in (1, 0):
         y, gx = _softmax_run(SOFTMAXES[name], x, g, dim)
-        x_cpu = _tensor(_host(x), "float32", "cpu", grad=True)
+        x_cpu = _tensor(host64(x), "float32", "cpu", grad=True)
         y_cpu, gx_cpu = _softmax_run(SOFTMAXES[name], x_cpu, g.cpu(), dim)
         _close(y, y_cpu, "float32")
-        _close(gx, gx_cpu, "float32", scale=np.abs(_host(g)).max())
+        _close(gx, gx_cpu, "float32", scale=np.abs(host64(g)).max())
 
 
 @pytest.mark.parametrize("n", [3, 40, 2000])
@@ -118,7 +114,7 @@ def test_softmax_special_values_match_torch(torch_oracle, name, n):
     y = getattr(torchlite, name)(_tensor(rows, "float32", "cuda"), -1)
     expected = getattr(torch_oracle, name)(torch_oracle.tensor(rows, dtype=torch_oracle.float32),
                                            -1)
-    np.testing.assert_allclose(_host(y), expected.double().numpy(), rtol=3e-6, atol=1e-7,
+    np.testing.assert_allclose(host64(y), expected.double().numpy(), rtol=3e-6, atol=1e-7,
                                equal_nan=True)
 
 
@@ -212,8 +208,8 @@ def test_cross_entropy_all_ignored(reduction, smoothing):
     _ce_compare(x, target, weight, "float32", reduction=reduction, label_smoothing=smoothing)
     loss, gx, _ = _ce_on("cuda", x, target, None, "float32", reduction=reduction,
                          label_smoothing=smoothing)
-    assert np.isnan(_host(loss)).all() if reduction == "mean" else not _host(loss).any()
-    assert not _host(gx).any()
+    assert np.isnan(host64(loss)).all() if reduction == "mean" else not host64(loss).any()
+    assert not host64(gx).any()
 
 
 def test_cross_entropy_ignore_index_that_is_a_class():
@@ -294,7 +290,7 @@ def test_cross_entropy_under_autocast_runs_in_float32():
     assert loss.dtype == torchlite.float32
     loss.backward()
     assert x.grad.dtype == torchlite.bfloat16
-    x_cpu = _tensor(_host(x), "float32", "cpu", grad=True)
+    x_cpu = _tensor(host64(x), "float32", "cpu", grad=True)
     loss_cpu = F.cross_entropy(x_cpu, torchlite.tensor(target))
     loss_cpu.backward()
     _close(loss, loss_cpu, "float32")
@@ -307,8 +303,8 @@ def test_cross_entropy_out_of_range_target_is_nan():
     x, target, _ = _ce_case(np.random.default_rng(13), 4, 65, ignored=0.0)
     target[2] = 65
     loss, gx, _ = _ce_on("cuda", x, target, None, "float32", reduction="none")
-    assert np.isnan(_host(loss)[2]) and np.isfinite(_host(loss)[[0, 1, 3]]).all()
-    assert np.isnan(_host(gx)[2]).all()
+    assert np.isnan(host64(loss)[2]) and np.isfinite(host64(loss)[[0, 1, 3]]).all()
+    assert np.isnan(host64(gx)[2]).all()
 
 
 def test_fused_paths_do_not_sync():

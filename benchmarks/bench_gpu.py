@@ -11,6 +11,7 @@ from the same init and batches. Writes DIR/bench_gpu.json and prints a report.
 import argparse
 import json
 import math
+import os
 import time
 
 import numpy as np
@@ -163,8 +164,7 @@ def main():
     report["op_overhead"] = op_overhead(device)
     report["char_gpt"] = train_step_bench("char-GPT 6/6/384 block 256 batch 64", char_cfg,
                                           char_batch, None, device, warmup, steps)
-    # float16 on the CPU check: a Python float still widens bfloat16 arrays there (core issue)
-    amp = "bfloat16" if device == "cuda" and torchlite.cuda.is_bf16_supported() else "float16"
+    amp = "bfloat16" if device == "cpu" or torchlite.cuda.is_bf16_supported() else "float16"
     report["gpt2_small"] = train_step_bench(f"GPT-2-small 12/12/768 block 1024 batch 8 {amp} "
                                             "autocast", gpt2_cfg, gpt2_batch, amp, device,
                                             warmup, steps)
@@ -179,6 +179,7 @@ def main():
         "learning": bool(np.mean(curves["torchlite"][-k:]) < curves["torchlite"][0] - 0.1
                          or curve_steps < 20),
     }
+    os.makedirs(args.out, exist_ok=True)
     with open(f"{args.out}/bench_gpu.json", "w") as f:
         json.dump(report, f, indent=1)
     print(f"card: {report['card']}")

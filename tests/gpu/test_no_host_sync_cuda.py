@@ -22,6 +22,7 @@ import pytest
 
 import torchlite
 import torchlite.nn.functional as F
+from tests.tiny_gpt import tiny_gpt
 from torchlite import nn
 
 from ._gpu import gpu_reason
@@ -50,40 +51,9 @@ def no_host_sync():
         stream.end_capture()  # raises if something invalidated the capture
 
 
-class Block(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.ln1, self.ln2 = nn.LayerNorm(WIDTH), nn.LayerNorm(WIDTH)
-        self.qkv, self.proj = nn.Linear(WIDTH, 3 * WIDTH), nn.Linear(WIDTH, WIDTH)
-        self.fc, self.out = nn.Linear(WIDTH, 4 * WIDTH), nn.Linear(4 * WIDTH, WIDTH)
-
-    def forward(self, x):
-        b, t, c = x.shape
-        q, k, v = self.qkv(self.ln1(x)).split(c, dim=2)
-        q, k, v = (z.view(b, t, HEADS, c // HEADS).transpose(1, 2) for z in (q, k, v))
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        x = x + self.proj(y.transpose(1, 2).contiguous().view(b, t, c))
-        return x + self.out(F.gelu(self.fc(self.ln2(x))))
-
-
-class TinyGPT(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.wte, self.wpe = nn.Embedding(VOCAB, WIDTH), nn.Embedding(CONTEXT, WIDTH)
-        self.blocks = nn.ModuleList([Block() for _ in range(LAYERS)])
-        self.ln_f, self.head = nn.LayerNorm(WIDTH), nn.Linear(WIDTH, VOCAB, bias=False)
-
-    def forward(self, idx):
-        pos = torchlite.arange(idx.shape[1], device=idx.device)
-        x = self.wte(idx) + self.wpe(pos)
-        for block in self.blocks:
-            x = block(x)
-        return self.head(self.ln_f(x))
-
-
 def _setup(fused):
     torchlite.manual_seed(0)
-    model = TinyGPT().to("cuda")
+    model = tiny_gpt(torchlite, VOCAB, CONTEXT, WIDTH, HEADS, LAYERS).to("cuda")
     opt = torchlite.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1, fused=fused)
     sched = torchlite.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=100)
     rng = np.random.default_rng(0)

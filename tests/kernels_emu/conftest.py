@@ -3,6 +3,7 @@ import pytest
 
 import torchlite._kernels as fused_kernels
 from torchlite._kernels import _compile
+from torchlite.nn.functional import _flash
 
 from . import emulator
 
@@ -29,6 +30,9 @@ def emulated(monkeypatch):
 @pytest.fixture
 def fused_ops(emulated, monkeypatch):
     """torchlite's ops take their fused-kernel branches on the CPU, launching in the emulator
-    (``_kernels.disabled()`` still turns them off); the value is the emulator module."""
+    (``_kernels.disabled()`` still turns them off); the value is the emulator module. sdpa's
+    score blocks take CuPy's layout (rows-first, C-contiguous: what the kernels read) rather
+    than NumPy's keys-first one."""
     monkeypatch.setattr(fused_kernels, "fused", lambda xp: fused_kernels._STATE["enabled"])
+    monkeypatch.setattr(_flash, "_keys_first", lambda xp: False)
     return emulated

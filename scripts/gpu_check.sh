@@ -43,11 +43,17 @@ PY
 } > "$OUT/env.txt" 2>&1
 cat "$OUT/env.txt"
 
-PYTEST="$PY -m pytest -q -p no:cacheprovider -o addopts= -rs"
+# -v: one line per test as it ends, so a stage cut off by its time limit still shows how far it
+# got and what failed (the log is in $OUT); -rfEs: failures, errors and skip reasons at the end.
+PYTEST="$PY -m pytest -v -p no:cacheprovider -o addopts= -rfEs"
 # Compiling CuPy's and torchlite's kernels on first use is CPU-bound: spread the tests over the
-# GPU machine's cores (one CUDA context per worker) when pytest-xdist is there.
+# GPU machine's cores (one CUDA context per worker) when pytest-xdist is there; a test that
+# hangs is stopped after 60 s where pytest-timeout is there (the GPU image has both).
 PARALLEL=""
-[ -z "$TINY" ] && $PY -c "import xdist" 2>/dev/null && PARALLEL="-n 8"
+if [ -z "$TINY" ]; then
+    $PY -c "import xdist" 2>/dev/null && PARALLEL="-n 8"
+    $PY -c "import pytest_timeout" 2>/dev/null && PARALLEL="$PARALLEL --timeout 60"
+fi
 if [ -z "$TINY" ]; then
     # runtime, amp, memory stats, the fused kernels (each vs its composed path and the CPU),
     # no host sync in a training step, DLPack, value statistics

@@ -80,12 +80,8 @@ def cross_entropy(x, target, weight, ignore_index, reduction, label_smoothing):
     ('none', 'sum', 'mean'): returns (loss in x's dtype, lse, inv): the rows' logsumexp and the
     0-d factor of every row's gradient (1 / total weight for 'mean', else 1), both in the
     accumulation dtype, for ``cross_entropy_backward``."""
-    xp = _compile.array_module(x)
+    xp, x, target, acc, (weight, weight_sum, has_weight) = _ce_inputs(x, target, weight)
     rows, classes = x.shape
-    acc = accumulation_dtype(x.dtype)
-    x = xp.ascontiguousarray(x)
-    weight, weight_sum, has_weight = _class_weight(xp, weight, acc)
-    target = xp.ascontiguousarray(target, dtype=np.int64)
     loss, row_weight, lse = (xp.empty(rows, acc) for _ in range(3))
     _row_kernel("cross_entropy_forward", x.dtype, rows, classes,
                 (x, target, weight, weight_sum, has_weight, loss, row_weight, lse,
@@ -100,15 +96,20 @@ def cross_entropy(x, target, weight, ignore_index, reduction, label_smoothing):
     return out, lse, inv
 
 
+def _ce_inputs(x, target, weight):
+    """What both cross-entropy launchers pass: array module, contiguous logits and int64 targets,
+    accumulation dtype and the class-weight arguments."""
+    xp = _compile.array_module(x)
+    acc = accumulation_dtype(x.dtype)
+    return (xp, xp.ascontiguousarray(x), xp.ascontiguousarray(target, dtype=np.int64), acc,
+            _class_weight(xp, weight, acc))
+
+
 def cross_entropy_backward(grad, x, lse, inv, target, weight, ignore_index, label_smoothing):
     """The gradient w.r.t. ``x`` of ``cross_entropy`` (same arguments, its ``lse`` and ``inv``)
     for the loss gradient ``grad``: one value per row (reduction 'none') or a 0-d array."""
-    xp = _compile.array_module(x)
+    xp, x, target, acc, (weight, weight_sum, has_weight) = _ce_inputs(x, target, weight)
     rows, classes = x.shape
-    acc = accumulation_dtype(x.dtype)
-    x = xp.ascontiguousarray(x)
-    weight, weight_sum, has_weight = _class_weight(xp, weight, acc)
-    target = xp.ascontiguousarray(target, dtype=np.int64)
     per_row = np.int32(grad.ndim > 0)  # before ascontiguousarray, which makes 0-d arrays 1-d
     grad = xp.ascontiguousarray(grad, dtype=x.dtype)
     out = xp.empty_like(x)

@@ -21,8 +21,7 @@ import numpy as np
 import pytest
 
 import torchlite
-import torchlite.nn.functional as F
-from tests.tiny_gpt import tiny_gpt
+from benchmarks.gpt_model import build_gpt
 from torchlite import nn
 
 from ._gpu import gpu_reason
@@ -53,7 +52,7 @@ def no_host_sync():
 
 def _setup(fused):
     torchlite.manual_seed(0)
-    model = tiny_gpt(torchlite, VOCAB, CONTEXT, WIDTH, HEADS, LAYERS).to("cuda")
+    model = build_gpt(torchlite, VOCAB, LAYERS, HEADS, WIDTH, CONTEXT).to("cuda")
     opt = torchlite.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1, fused=fused)
     sched = torchlite.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=100)
     rng = np.random.default_rng(0)
@@ -62,12 +61,8 @@ def _setup(fused):
     return model, opt, sched, idx, targets
 
 
-def _loss(model, idx, targets):
-    return F.cross_entropy(model(idx).view(-1, VOCAB), targets.view(-1))
-
-
 def _plain_step(model, opt, sched, idx, targets, scaler):
-    _loss(model, idx, targets).backward()
+    model(idx, targets).backward()
     nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     opt.step()
     opt.zero_grad(set_to_none=True)
@@ -76,7 +71,7 @@ def _plain_step(model, opt, sched, idx, targets, scaler):
 
 def _bf16_step(model, opt, sched, idx, targets, scaler):
     with torchlite.autocast("cuda", dtype=torchlite.bfloat16):
-        loss = _loss(model, idx, targets)
+        loss = model(idx, targets)
     loss.backward()
     nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     opt.step()
@@ -86,7 +81,7 @@ def _bf16_step(model, opt, sched, idx, targets, scaler):
 
 def _scaled_step(model, opt, sched, idx, targets, scaler):
     with torchlite.autocast("cuda", dtype=torchlite.float16):
-        loss = _loss(model, idx, targets)
+        loss = model(idx, targets)
     scaler.scale(loss).backward()
     scaler.unscale_(opt)
     nn.utils.clip_grad_norm_(model.parameters(), 1.0)

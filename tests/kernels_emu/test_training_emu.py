@@ -1,4 +1,5 @@
-"""Every fused kernel family together, end to end: a tiny nanoGPT-style model (tests/tiny_gpt.py)
+"""Every fused kernel family together, end to end: a tiny nanoGPT model (the benchmarks'
+build_gpt)
 trains a few AdamW steps on the CPU with the ops' fused branches on (``fused_ops``: embedding,
 layer_norm, causal sdpa, gelu, cross_entropy and Adam launch their kernels in the emulator), from
 the same initial weights as the same model in PyTorch, on the same batches. Losses and final
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 
 import torchlite
-from tests.tiny_gpt import tiny_gpt
+from benchmarks.gpt_model import build_gpt
 from torchlite import _kernels
 from torchlite.nn.functional import attention as _attention
 
@@ -62,8 +63,8 @@ def _batches(seed=0):
 
 def _models(torch):
     torch.manual_seed(0)
-    ref = tiny_gpt(torch, VOCAB, CONTEXT, WIDTH, HEADS, LAYERS)
-    return ref, copy_weights(ref, tiny_gpt(torchlite, VOCAB, CONTEXT, WIDTH, HEADS, LAYERS))
+    ref = build_gpt(torch, VOCAB, LAYERS, HEADS, WIDTH, CONTEXT)
+    return ref, copy_weights(ref, build_gpt(torchlite, VOCAB, LAYERS, HEADS, WIDTH, CONTEXT))
 
 
 def _optimizer(lib, model, amsgrad):
@@ -74,17 +75,12 @@ def _optimizer(lib, model, amsgrad):
     return lib.optim.AdamW(groups, lr=LR, betas=(0.9, 0.95), amsgrad=amsgrad)
 
 
-def _loss(lib, model, x, y):
-    logits = model(lib.tensor(x))
-    return lib.nn.functional.cross_entropy(logits.view(-1, VOCAB), lib.tensor(y).view(-1))
-
-
 def _train(lib, model, amsgrad, clip):
     """(losses, gradient norms before clipping) of STEPS AdamW steps over _batches()."""
     optimizer = _optimizer(lib, model, amsgrad)
     losses, norms = [], []
     for x, y in _batches():
-        loss = _loss(lib, model, x, y)
+        loss = model(lib.tensor(x), lib.tensor(y))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if clip:
@@ -100,20 +96,20 @@ def _state(model):
             for name, value in model.state_dict().items()}
 
 
-KEY_BIAS = np.s_[WIDTH:2 * WIDTH]  # of a block's qkv.bias
+KEY_BIAS = np.s_[WIDTH:2 * WIDTH]  # of a block's c_attn.bias
 
 
 def _without_key_bias(name, value):
-    """``value`` less the attention's key bias where ``name`` is a qkv bias: that bias's
+    """``value`` less the attention's key bias where ``name`` is a c_attn bias: that bias's
     gradient is 0 in exact arithmetic (it adds a constant to a query's scores), so Adam turns
     rounding noise into steps of up to ``LR`` with either sign."""
-    return np.delete(value, KEY_BIAS) if name.endswith("qkv.bias") else value
+    return np.delete(value, KEY_BIAS) if name.endswith("c_attn.bias") else value
 
 
 def _compare_weights(got, want, what):
     """Final weights; the key biases only within the ``LR`` per step that Adam can move them."""
     for name, value in want.items():
-        if name.endswith("qkv.bias"):
+        if name.endswith("c_attn.bias"):
             np.testing.assert_allclose(got[name][KEY_BIAS], value[KEY_BIAS], rtol=0,
                                        atol=LR * STEPS, err_msg=f"{what}: {name}")
         np.testing.assert_allclose(_without_key_bias(name, got[name]),
@@ -130,7 +126,7 @@ def _kernel_names(launches):
 def test_training_matches_torch(fused_training, torch_oracle, amsgrad, clip):
     ref, model = _models(torch_oracle)
     with _kernels.disabled():
-        composed = tiny_gpt(torchlite, VOCAB, CONTEXT, WIDTH, HEADS, LAYERS)
+        composed = build_gpt(torchlite, VOCAB, LAYERS, HEADS, WIDTH, CONTEXT)
         composed.load_state_dict(model.state_dict())
     want_losses, want_norms = _train(torch_oracle, ref, amsgrad, clip)
     if clip:
@@ -162,7 +158,7 @@ def _autocast_step(lib, model):
     before = _state(model)
     x, y = _batches()[0]
     with lib.autocast("cpu", dtype=lib.bfloat16):
-        loss = _loss(lib, model, x, y)
+        loss = model(lib.tensor(x), lib.tensor(y))
     loss.backward()
     grads = {name: p.grad.float().numpy().copy() for name, p in model.named_parameters()}
     optimizer.step()

@@ -9,7 +9,7 @@ import pytest
 import torchlite
 
 from ..gpu import test_no_host_sync_cuda as gpu_case
-from ..tiny_gpt import tiny_gpt
+from benchmarks.gpt_model import build_gpt
 
 # the GPU case's autocast("cuda") blocks are no-ops on CPU tensors
 pytestmark = pytest.mark.filterwarnings("ignore:CUDA is not available")
@@ -26,8 +26,8 @@ def _forbid_reads(monkeypatch):
 
 def _setup(fused):
     torchlite.manual_seed(0)
-    model = tiny_gpt(torchlite, gpu_case.VOCAB, gpu_case.CONTEXT, gpu_case.WIDTH, gpu_case.HEADS,
-                     gpu_case.LAYERS)
+    model = build_gpt(torchlite, gpu_case.VOCAB, gpu_case.LAYERS, gpu_case.HEADS, gpu_case.WIDTH,
+                      gpu_case.CONTEXT)
     opt = torchlite.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1, fused=fused)
     sched = torchlite.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=100)
     idx = torchlite.randint(0, gpu_case.VOCAB, (gpu_case.BATCH, gpu_case.CONTEXT))

@@ -37,34 +37,40 @@ template <> __device__ __forceinline__ __nv_bfloat16 from_acc<__nv_bfloat16>(flo
 }
 template <typename T> __device__ __forceinline__ T from_acc(double x) { return x; }
 
-template <typename A> __device__ __forceinline__ A warp_sum(A v) {
-    for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
+struct SumOp {
+    template <typename A> __device__ __forceinline__ A operator()(A a, A b) const { return a + b; }
+};
+struct MaxOp {
+    template <typename A> __device__ __forceinline__ A operator()(A a, A b) const {
+        return max(a, b);
+    }
+};
+
+// op-combination of v over the 32 lanes of a warp (all of them call it); every lane gets it.
+template <typename A, typename Op> __device__ __forceinline__ A warp_reduce(A v, Op op) {
+    for (int offset = 16; offset > 0; offset >>= 1)
+        v = op(v, __shfl_xor_sync(0xffffffffu, v, offset));
     return v;
 }
 
-template <typename A> __device__ __forceinline__ A warp_max(A v) {
-    for (int offset = 16; offset > 0; offset >>= 1) v = max(v, __shfl_xor_sync(0xffffffffu, v, offset));
-    return v;
+// op-combination of v over the block (blockDim.x a multiple of 32, at most 1024; every thread
+// calls it); every thread gets it. `scratch` holds 32 values of A in shared memory; `identity`
+// fills the lanes past the block's warps.
+template <typename A, typename Op> __device__ A block_reduce(A v, A* scratch, A identity, Op op) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    v = warp_reduce(v, op);
+    __syncthreads();
+    if (lane == 0) scratch[warp] = v;
+    __syncthreads();
+    v = lane < warps ? scratch[lane] : identity;
+    return warp_reduce(v, op);
 }
 
-// Sum of v over the block (blockDim.x a multiple of 32, at most 1024); every thread gets it.
-// `scratch` holds 32 values of A in shared memory.
+template <typename A> __device__ __forceinline__ A warp_sum(A v) { return warp_reduce(v, SumOp()); }
+template <typename A> __device__ __forceinline__ A warp_max(A v) { return warp_reduce(v, MaxOp()); }
 template <typename A> __device__ A block_sum(A v, A* scratch) {
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
-    v = warp_sum(v);
-    __syncthreads();
-    if (lane == 0) scratch[warp] = v;
-    __syncthreads();
-    v = lane < warps ? scratch[lane] : A(0);
-    return warp_sum(v);
+    return block_reduce(v, scratch, A(0), SumOp());
 }
-
 template <typename A> __device__ A block_max(A v, A* scratch) {
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
-    v = warp_max(v);
-    __syncthreads();
-    if (lane == 0) scratch[warp] = v;
-    __syncthreads();
-    v = lane < warps ? scratch[lane] : A(-INFINITY);
-    return warp_max(v);
+    return block_reduce(v, scratch, A(-INFINITY), MaxOp());
 }

@@ -159,15 +159,6 @@ def test_cross_entropy_out_of_range_target_gives_nan(emulated):
 
 # ---- the ops on the emulated kernels ----------------------------------------------------------
 
-@pytest.fixture
-def fused_ops(emulated, monkeypatch):
-    """torchlite's ops take their fused-kernel branches on the CPU, launching in the emulator
-    (``_kernels.disabled()`` still turns them off)."""
-    import torchlite._kernels as fused_kernels
-
-    monkeypatch.setattr(fused_kernels, "fused", lambda xp: fused_kernels._STATE["enabled"])
-
-
 def _both(values, grad=True):
     """The same float64 values as a torch and a torchlite tensor."""
     import torchlite
@@ -183,6 +174,16 @@ def _grads_and_double(lib, out, inputs, v, w):
     return [g.detach().numpy() for g in first], [g.numpy() for g in second]
 
 
+def _assert_same_as_torch(want, got):
+    """(output, node name, first gradients, second gradients) of PyTorch (``want``) and
+    torchlite (``got``) agree."""
+    (out_t, name_t, first_t, second_t), (out_o, name_o, first_o, second_o) = want, got
+    assert name_o == name_t
+    np.testing.assert_allclose(out_o, out_t, rtol=1e-12, atol=1e-14)
+    for a, b in zip(first_o + second_o, first_t + second_t):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("dim,transpose", [(-1, False), (0, False), (1, True)])
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
 def test_softmax_ops_match_torch(fused_ops, name, dim, transpose):
@@ -196,11 +197,7 @@ def test_softmax_ops_match_torch(fused_ops, name, dim, transpose):
         out = getattr(lib, name)(src, dim)
         results.append((out.detach().numpy(), out.grad_fn.name(),
                         *_grads_and_double(lib, out, (t,), v, w)))
-    (out_t, name_t, first_t, second_t), (out_o, name_o, first_o, second_o) = results
-    assert name_o == name_t
-    np.testing.assert_allclose(out_o, out_t, rtol=1e-12, atol=1e-14)
-    for a, b in zip(first_o + second_o, first_t + second_t):
-        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    _assert_same_as_torch(*results)
 
 
 @pytest.mark.parametrize("smoothing", [0.0, 0.2])
@@ -219,11 +216,7 @@ def test_cross_entropy_op_matches_torch(fused_ops, reduction, weighted, smoothin
                                                label_smoothing=smoothing)
         results.append((loss.detach().numpy(), loss.grad_fn.name(),
                         *_grads_and_double(lib, loss, (t,), v[0], w)))
-    (out_t, name_t, first_t, second_t), (out_o, name_o, first_o, second_o) = results
-    assert name_o == name_t
-    np.testing.assert_allclose(out_o, out_t, rtol=1e-12, atol=1e-14)
-    for a, b in zip(first_o + second_o, first_t + second_t):
-        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    _assert_same_as_torch(*results)
 
 
 @pytest.mark.parametrize("reduction", ["mean", "none"])

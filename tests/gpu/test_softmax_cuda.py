@@ -13,6 +13,7 @@ import torchlite
 import torchlite.nn.functional as F
 from torchlite import _kernels
 
+from ..kernels_emu.cases import softmax_special_rows
 from ._gpu import gpu_reason, host64
 from .test_no_host_sync_cuda import no_host_sync
 
@@ -102,15 +103,7 @@ def test_softmax_of_non_contiguous_input(name):
 def test_softmax_special_values_match_torch(torch_oracle, name, n):
     """-inf (masked attention), all -inf (nan), +inf (nan), nan: as PyTorch on the CPU, for a
     warp's rows and a block's."""
-    inf, nan = float("inf"), float("nan")
-    rows = np.tile(np.linspace(-2.0, 3.0, n), (7, 1))
-    rows[0, 0] = -inf
-    rows[1, :] = -inf
-    rows[2, n // 2] = inf
-    rows[3, n - 1] = nan
-    rows[4, : n - 1] = -inf
-    rows[5, 1:] = -inf
-    rows[6, ::2] = -inf
+    rows = softmax_special_rows(n)
     y = getattr(torchlite, name)(_tensor(rows, "float32", "cuda"), -1)
     expected = getattr(torch_oracle, name)(torch_oracle.tensor(rows, dtype=torch_oracle.float32),
                                            -1)

@@ -10,6 +10,8 @@ import torch
 
 from torchlite._kernels import softmax as kernels
 
+from .cases import softmax_special_rows
+
 DTYPES = [np.float32, np.float64, np.float16, ml_dtypes.bfloat16]
 # relative tolerance per dtype: a few units of its last place (float32: sums of 4097 terms)
 TOL = {np.float32: 1e-5, np.float64: 1e-12, np.float16: 2e-3, ml_dtypes.bfloat16: 1.6e-2}
@@ -56,15 +58,7 @@ def test_softmax_forward_and_backward(emulated, rows, n, dtype, log):
 @pytest.mark.parametrize("n", [3, 40, 1500])
 @pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
 def test_softmax_special_values_match_torch(emulated, log, n):
-    inf, nan = float("inf"), float("nan")
-    x = np.tile(np.linspace(-2.0, 3.0, n), (7, 1)).astype(np.float32)
-    x[0, 0] = -inf
-    x[1, :] = -inf
-    x[2, n // 2] = inf
-    x[3, n - 1] = nan
-    x[4, : n - 1] = -inf
-    x[5, 1:] = -inf
-    x[6, ::2] = -inf
+    x = softmax_special_rows(n).astype(np.float32)
     fn = torch.log_softmax if log else torch.softmax
     expected = fn(torch.tensor(x), -1).double().numpy()
     np.testing.assert_allclose(_f64(kernels.softmax(x, log=log)), expected, rtol=3e-6,

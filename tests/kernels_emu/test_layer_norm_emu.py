@@ -4,7 +4,7 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from torchlite._kernels import layer_norm
+from torchlite._kernels import _compile, layer_norm
 
 DTYPES = [np.float32, np.float64, np.float16, ml_dtypes.bfloat16]
 # tolerance of a result rounded to the dtype (float32 math for the 16-bit types)
@@ -14,7 +14,7 @@ SHAPES = [(3, 1), (5, 7), (2, 33), (3, 1000), (2, 1025), (2, 4097)]
 
 def _inputs(shape, dtype, seed=0):
     rng = np.random.default_rng(seed)
-    acc = layer_norm.acc_dtype(np.dtype(dtype))
+    acc = _compile.accumulation_dtype(np.dtype(dtype))
     x = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
     weight = rng.standard_normal(shape[-1]).astype(acc)
     bias = rng.standard_normal(shape[-1]).astype(acc)
@@ -61,7 +61,7 @@ def test_backward(emulated, dtype, shape):
     gh = g64 * weight
     want_gx = (gh - gh.mean(-1, keepdims=True) - h64 * (gh * h64).mean(-1, keepdims=True)) * \
         rstd.astype(np.float64)[..., None]
-    acc = layer_norm.acc_dtype(np.dtype(dtype))
+    acc = _compile.accumulation_dtype(np.dtype(dtype))
     assert gx.dtype == gw.dtype == gb.dtype == acc
     rows = g.size // n
     accuracy = np.float64 if dtype == np.float64 else np.float32  # the kernels compute in Acc<T>

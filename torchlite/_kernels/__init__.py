@@ -12,8 +12,6 @@ even on a machine without a GPU.
 import contextlib
 import os
 
-from ._compile import SOURCES, function, launch, source  # noqa: F401  (the launchers' toolkit)
-
 _STATE = {"enabled": os.environ.get("TORCHLITE_FUSED_KERNELS", "1") != "0"}
 
 

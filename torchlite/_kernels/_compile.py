@@ -9,6 +9,8 @@ import os
 import pathlib
 import sys
 
+import numpy as np
+
 KERNEL_DIR = pathlib.Path(__file__).parent
 # NAME -> template instantiations ("row_softmax<float>", ...) compiled from NAME.cu
 SOURCES = {}
@@ -35,6 +37,12 @@ def options():
     """NVRTC options of every kernel: C++17, this folder and the CUDA headers on the path."""
     dirs = [KERNEL_DIR] + [d for d in (cuda_header_dir(),) if d]
     return ("--std=c++17",) + tuple(f"-I{d}" for d in dirs)
+
+
+def accumulation_dtype(dtype):
+    """The NumPy dtype the kernels accumulate ``dtype`` in (common.cuh's Acc<T>): float64 for
+    float64, else float32."""
+    return np.dtype(np.float64) if dtype == np.float64 else np.dtype(np.float32)
 
 
 def register(name, expressions):

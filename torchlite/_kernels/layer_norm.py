@@ -23,11 +23,6 @@ MAX_CHUNKS = 1024  # most chunks (grid.y) of the column reduction
 SUM_THREADS = 256  # threads per block of the chunks' final sum
 
 
-def acc_dtype(dtype):
-    """The dtype the kernels compute in (Acc<T>): float64 for float64, else float32."""
-    return np.dtype(np.float64) if dtype == np.float64 else np.dtype(np.float32)
-
-
 def _row_geometry(rows, n):
     """(grid, block) of the per-row kernels: a warp per row (``ROWS_PER_BLOCK`` a block) for
     short rows, else a block of 64..1024 threads, about 8 elements a thread."""
@@ -47,10 +42,10 @@ def _flags(has_weight, has_bias):
 def forward(x, weight, bias, n, eps):
     """(y, xhat, mean, rstd) of layer norm over rows of length ``n`` of ``x``: y and xhat in x's
     shape and dtype (y is xhat without weight and bias), mean and rstd one per row. ``weight`` /
-    ``bias``: None or ``n`` values in ``acc_dtype``."""
+    ``bias``: None or ``n`` values in ``_compile.accumulation_dtype``."""
     xp = _compile.array_module(x)
     rows = x.size // n
-    acc = acc_dtype(x.dtype)
+    acc = _compile.accumulation_dtype(x.dtype)
     flags = _flags(weight is not None, bias is not None)
     xhat = xp.empty(x.shape, x.dtype)
     y = xp.empty(x.shape, x.dtype) if flags else xhat
@@ -69,13 +64,13 @@ def forward(x, weight, bias, n, eps):
 
 def backward(g, xhat, rstd, weight, n, need):
     """[grad_x, grad_w, grad_b] (those ``need`` asks for) of layer norm over rows of length
-    ``n``, in ``acc_dtype``: grad_x in g's shape, grad_w and grad_b flat (``n``). ``rstd``: one
-    per row; ``weight``: None or ``n`` values in ``acc_dtype``."""
+    ``n``, in ``_compile.accumulation_dtype``: grad_x in g's shape, grad_w and grad_b flat (``n``). ``rstd``: one
+    per row; ``weight``: None or ``n`` values in ``_compile.accumulation_dtype``."""
     xp = _compile.array_module(g)
     shape = g.shape
     g, xhat, rstd = (xp.ascontiguousarray(a) for a in (g, xhat, rstd))  # 0-d: 1-D
     rows = g.size // n
-    acc = acc_dtype(g.dtype)
+    acc = _compile.accumulation_dtype(g.dtype)
     outs = []
     if need[0]:
         gx = xp.empty(shape, acc)

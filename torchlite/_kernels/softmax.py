@@ -21,11 +21,6 @@ _FLAT_BLOCK = 256        # threads of a block of the elementwise cross-entropy b
 _MAX_GRID = 2 ** 31 - 1
 
 
-def accumulation_dtype(dtype):
-    """The dtype kernels accumulate ``dtype`` in (Acc<T>): float64 for float64, else float32."""
-    return np.dtype(np.float64) if dtype == np.float64 else np.dtype(np.float32)
-
-
 def _rows_geometry(rows, n):
     """(grid, block, per_warp) of a row kernel over ``rows`` rows of ``n`` elements."""
     if n <= WARP_ROW:
@@ -100,7 +95,7 @@ def _ce_inputs(x, target, weight):
     """What both cross-entropy launchers pass: array module, contiguous logits and int64 targets,
     accumulation dtype and the class-weight arguments."""
     xp = _compile.array_module(x)
-    acc = accumulation_dtype(x.dtype)
+    acc = _compile.accumulation_dtype(x.dtype)
     return (xp, xp.ascontiguousarray(x), xp.ascontiguousarray(target, dtype=np.int64), acc,
             _class_weight(xp, weight, acc))
 

@@ -17,6 +17,7 @@ the scores' gradient backward) between cuBLAS matmuls. Elsewhere it is composed 
 import functools
 
 from ... import _kernels
+from ..._kernels._compile import accumulation_dtype
 from . import _scratch
 
 _NEG_INF = float("-inf")
@@ -31,11 +32,6 @@ _MIN_ROWS = 64
 def _kernel_ops():
     from ..._kernels import attention
     return attention
-
-
-def _acc_dtype(xp, dtype):
-    """float32 for half precisions and float32, float64 for float64: lse and the sums."""
-    return xp.result_type(dtype, xp.float32)
 
 
 def _chunks(shape, itemsize, budget, causal):
@@ -201,7 +197,7 @@ class _Blocks:
     def __init__(self, xp, q, k, mask, causal, scale):
         self.xp, self.q, self.k, self.mask, self.causal, self.scale = xp, q, k, mask, causal, scale
         self.fused = _kernels.fused(xp) and q.dtype.itemsize <= 4
-        self.acc = _acc_dtype(xp, q.dtype)
+        self.acc = accumulation_dtype(q.dtype)
         self.plan = _chunks(q.shape[:3] + (k.shape[2],), q.dtype.itemsize,
                             CHUNK_BYTES.get(xp.__name__, 1 << 25), causal)
 

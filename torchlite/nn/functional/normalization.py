@@ -9,7 +9,7 @@ import math
 
 from ... import _dtype, _kernels
 from ..._kernels import layer_norm as layer_norm_kernels
-from ..._kernels._compile import CTYPE
+from ..._kernels._compile import CTYPE, accumulation_dtype
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
 from ..._creation import zeros
@@ -104,7 +104,7 @@ def _composed_forward(xp, x, weight, bias, axes, eps):
 
 def _fused_forward(x, weight, bias, axes, eps, n):
     """_composed_forward's results from the layer_norm kernel (rows of ``n`` trailing elements)."""
-    acc = layer_norm_kernels.acc_dtype(x.dtype)
+    acc = accumulation_dtype(x.dtype)
     params = [None if p is None else p.astype(acc, copy=False) for p in (weight, bias)]
     y, xhat, mean, rstd = layer_norm_kernels.forward(x, *params, n, eps)
     keep = tuple(1 if i in axes else s for i, s in enumerate(x.shape))
@@ -121,7 +121,7 @@ def _fused_row_length(xp, a, axes, params, param_shapes=()):
             range(a.ndim - len(axes), a.ndim)):
         return 0
     row = a.shape[a.ndim - len(axes):]
-    acc = layer_norm_kernels.acc_dtype(a.dtype)
+    acc = accumulation_dtype(a.dtype)
     if any(p is not None and p.dtype not in (a.dtype, acc) for p in params):
         return 0
     shapes = [p.shape for p in params if p is not None] + list(param_shapes)
@@ -207,7 +207,7 @@ def _reduce_to(xp, a, shape, b=None):
 def _fused_backward(g, xhat, rstd, weight, n, need, shapes):
     """NormAffineBackward's outputs from the layer_norm kernels (rows of ``n`` trailing
     elements): grad_x, grad_w, grad_b (those ``need`` asks for) in the accumulation dtype."""
-    acc = layer_norm_kernels.acc_dtype(g.dtype)
+    acc = accumulation_dtype(g.dtype)
     w = None if weight is None else weight.astype(acc, copy=False)
     outs = layer_norm_kernels.backward(g, xhat, rstd, w, n, need)
     shapes = [s for s, needed in zip((g.shape,) + tuple(shapes), need) if needed]

@@ -117,7 +117,7 @@ def numpy_mlp_step(batch=128, sizes=(784, 512, 512, 10), lr=0.01):
     return run, 1
 
 
-# ---- timing ---------------------------------------------------------------------------------------
+# ---- timing --------------------------------------------------------------------------------------
 def time_interleaved(makers, repeats):
     """Per-unit times of each workload, repeats alternating between them so that load on this
     shared machine hits all libraries alike."""

@@ -7,7 +7,8 @@ import pytest
 import torchlite
 
 pytestmark = pytest.mark.skipif(torchlite.cuda.is_available(),
-                                reason="these check the CPU-only behaviour; tests/gpu runs GPU ones")
+                                reason="these check the CPU-only behaviour; tests/gpu runs the "
+                                       "GPU ones")
 
 CALLS = {
     "is_available": lambda m: m.cuda.is_available(),

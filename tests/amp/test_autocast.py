@@ -34,7 +34,8 @@ OPS = {
     "addmm": lambda m, t: m.addmm(t(BIAS), t(A), t(W).t()),
     "linear": lambda m, t: m.nn.functional.linear(t(A), t(W), t(BIAS)),
     "conv1d": lambda m, t: m.nn.functional.conv1d(t(IMG), t(KER)),
-    "conv_transpose1d": lambda m, t: m.nn.functional.conv_transpose1d(t(IMG), t(KER).transpose(0, 1)),
+    "conv_transpose1d": lambda m, t: m.nn.functional.conv_transpose1d(t(IMG),
+                                                                      t(KER).transpose(0, 1)),
     "sdpa": lambda m, t: m.nn.functional.scaled_dot_product_attention(
         t(A)[None], t(B)[None], t(B)[None], is_causal=True),
     "einsum": lambda m, t: m.einsum("ij,kj->ik", t(A), t(B)),

@@ -19,7 +19,8 @@ def _tour_url(proc, log, limit=300):
         found = URL.search(log.read_text())
         if found:
             return found.group(1)
-        assert proc.poll() is None, f"start_lab.sh exited ({proc.returncode}):\n{log.read_text()[-3000:]}"
+        assert proc.poll() is None, (f"start_lab.sh exited ({proc.returncode}):\n"
+                                     f"{log.read_text()[-3000:]}")
         time.sleep(0.5)
     raise AssertionError(f"no tour URL after {limit} s:\n{log.read_text()[-3000:]}")
 

@@ -1,7 +1,7 @@
 """The fused scaled_dot_product_attention node is flash-style: what it saves for backward grows
-with the sequence length, not with its square (short sequences keep their weights, no larger); its blocks cover every score exactly once; and its
-fused-kernel branch (run on CPU with NumPy stand-ins written from attention.cu's contract)
-matches PyTorch."""
+with the sequence length, not with its square (short sequences keep their weights, no larger);
+its blocks cover every score exactly once; and its fused-kernel branch (run on CPU with NumPy
+stand-ins written from attention.cu's contract) matches PyTorch."""
 import types
 
 import numpy as np

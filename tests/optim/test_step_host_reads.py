@@ -1,4 +1,5 @@
-"""A training step reads no tensor value on the host (CPU proxy of tests/gpu/test_no_host_sync_cuda).
+"""A training step reads no tensor value on the host (the CPU proxy of
+tests/gpu/test_no_host_sync_cuda).
 
 The same tiny GPT step runs on the CPU with Tensor.item / __bool__ / __float__ / __int__ / tolist
 made to raise: on cuda each of those is a device-to-host sync, so the step's tensor-level code

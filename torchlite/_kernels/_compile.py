@@ -62,7 +62,8 @@ def function(name, expression):
     key = (name, expression, cupy.cuda.runtime.getDevice())
     fn = _FUNCTIONS.get(key)
     if fn is None:
-        module = cupy.RawModule(code=source(name), options=options(), name_expressions=SOURCES[name])
+        module = cupy.RawModule(code=source(name), options=options(),
+                                name_expressions=SOURCES[name])
         for expr in SOURCES[name]:
             _FUNCTIONS[key[:1] + (expr,) + key[2:]] = module.get_function(expr)
         fn = _FUNCTIONS[key]

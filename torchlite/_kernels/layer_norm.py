@@ -42,7 +42,8 @@ def _flags(has_weight, has_bias):
 def forward(x, weight, bias, n, eps):
     """(y, xhat, mean, rstd) of layer norm over rows of length ``n`` of ``x``: y and xhat in x's
     shape and dtype (y is xhat without weight and bias), mean and rstd one per row. ``weight`` /
-    ``bias``: None or ``n`` values in ``_compile.accumulation_dtype``."""
+    ``bias``: None or ``n`` values in the accumulation dtype
+    (``_compile.accumulation_dtype``)."""
     xp = _compile.array_module(x)
     rows = x.size // n
     acc = _compile.accumulation_dtype(x.dtype)
@@ -64,8 +65,8 @@ def forward(x, weight, bias, n, eps):
 
 def backward(g, xhat, rstd, weight, n, need):
     """[grad_x, grad_w, grad_b] (those ``need`` asks for) of layer norm over rows of length
-    ``n``, in ``_compile.accumulation_dtype``: grad_x in g's shape, grad_w and grad_b flat (``n``). ``rstd``: one
-    per row; ``weight``: None or ``n`` values in ``_compile.accumulation_dtype``."""
+    ``n``, in the accumulation dtype: grad_x in g's shape, grad_w and grad_b flat (``n``).
+    ``rstd``: one per row; ``weight``: None or ``n`` values in the accumulation dtype."""
     xp = _compile.array_module(g)
     shape = g.shape
     g, xhat, rstd = (xp.ascontiguousarray(a) for a in (g, xhat, rstd))  # 0-d: 1-D

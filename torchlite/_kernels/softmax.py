@@ -2,8 +2,8 @@
 cross entropy of class indices fused with its logits' logsumexp.
 
 Each takes arrays with the reduced axis last (contiguous for the softmax launchers) and returns
-new arrays of the array module of its inputs, without a host sync. Rows of up to ``WARP_ROW`` elements take one warp
-each, longer rows one block each.
+new arrays of the array module of its inputs, without a host sync. Rows of up to ``WARP_ROW``
+elements take one warp each, longer rows one block each.
 """
 import numpy as np
 

@@ -111,10 +111,14 @@ class _Pointwise(Function):
         return PointwiseBackward.apply(grad, a, op=cls, cache=ctx.cache, params=ctx.params)
 
 
+def _fused_one_dtype(xp, *arrays):
+    """True when fused kernels run here (cuda) and ``arrays`` share one dtype, as they take them."""
+    return _kernels.fused(xp) and all(a.dtype == arrays[0].dtype for a in arrays)
+
+
 def _fused_pointwise(op, xp, *arrays):
-    """True when ``op`` has CUDA kernels and they take ``arrays``: on cuda, one dtype."""
-    return op.fused_forward is not None and _kernels.fused(xp) and all(
-        a.dtype == arrays[0].dtype for a in arrays)
+    """True when ``op`` has CUDA kernels and they take ``arrays``."""
+    return op.fused_forward is not None and _fused_one_dtype(xp, *arrays)
 
 
 def _derivative(xp, op, a, cache, params, grad=None):
@@ -383,9 +387,8 @@ def _rows_last(xp, kernel, dim, *arrays):
 
 
 def _fused_rows(xp, *arrays):
-    """True when the softmax kernels take ``arrays``: on cuda, non-empty, one float dtype."""
-    return (_kernels.fused(xp) and arrays[0].size > 0 and
-            all(a.dtype == arrays[0].dtype for a in arrays))
+    """True when the softmax kernels take ``arrays``: non-empty, on cuda, one dtype."""
+    return arrays[0].size > 0 and _fused_one_dtype(xp, *arrays)
 
 
 class Softmax(Function):

@@ -137,6 +137,21 @@ def _seed_worker(base_seed, worker_id):
     return seed
 
 
+class DoneFlag:
+    """The set-once "workers, stop" flag, a shared byte read and written without a lock. A
+    multiprocessing.Event takes a lock in is_set(): a worker killed while holding it would leave
+    the main process's set() waiting forever."""
+
+    def __init__(self, ctx):
+        self._value = ctx.RawValue("b", 0)
+
+    def set(self):
+        self._value.value = 1
+
+    def is_set(self):
+        return bool(self._value.value)
+
+
 def _worker_loop(make_fetcher, dataset, index_queue, data_queue, done_event, base_seed,
                  init_fn, worker_id, num_workers, iterable):
     """Serve ``(task_idx, index)`` requests from ``index_queue`` with fetched batches on

@@ -329,7 +329,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._workers = []
         self._index_queues = []
         self._worker_result_queue = ctx.Queue()
-        self._workers_done_event = ctx.Event()
+        self._workers_done_event = _worker.DoneFlag(ctx)
         make_fetcher = functools.partial(_create_fetcher, self._iterable,
                                          self._auto_collation, self._collate_fn,
                                          self._drop_last)
